@@ -1,0 +1,30 @@
+"""TinySpore: a small deep-learning engine on NumPy with the API of MindSpore 2.x.
+
+    import tinyspore as ms
+    from tinyspore import nn, ops, Tensor
+
+Modules in the order the course teaches them: `tensor` (Tensor, Parameter), `ops` (primitives with
+their backward rules, the functional API), `autodiff` (grad, value_and_grad, GradOperation), `nn`
+(Cell, layers, losses, optimizers), `dataset`, `train` (Model, callbacks, checkpoints).
+"""
+
+from . import dtype
+from .common.initializer import initializer
+from .common.seed import get_seed, set_seed
+from .context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context
+from .dtype import (
+    bool_, double, float16, float32, float64, float_, half, int8, int16, int32, int64, int_, single, uint8,
+)
+from .tensor import Parameter, Tensor
+from .autodiff import GradOperation, grad, value_and_grad  # noqa: I001 (needs Tensor first)
+from . import ops, nn  # noqa: E402
+
+ParameterTuple = tuple
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Parameter", "ParameterTuple", "dtype", "initializer", "set_seed", "get_seed",
+    "set_context", "get_context", "GRAPH_MODE", "PYNATIVE_MODE", "grad", "value_and_grad", "GradOperation",
+    "ops", "nn", "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+    "half", "single", "double", "int_", "float_",
+]

@@ -1,0 +1,271 @@
+"""Autodiff, the compass: reverse mode over the graph that primitives record.
+
+While `grad` runs the function, every primitive whose input is *tracked* (a differentiated input or
+weight) records its inputs and a `backward` closure on its output. Afterwards one iterative walk in
+reverse topological order pushes the sensitivity from the output back to the sources, summing the
+gradients of a tensor that is used more than once. Gradients live in a dictionary local to that walk,
+so nothing is left behind on the tensors for the next call.
+
+MindSpore's return structures are kept exactly:
+
+    grad(fn)(x, y)                               -> dx
+    grad(fn, grad_position=(0, 1))(x, y)         -> (dx, dy)
+    grad(fn, None, weights)(x)                   -> (dw1, dw2, ...)
+    grad(fn, 0, weights)(x)                      -> (dx, (dw1, dw2, ...))
+    grad(fn, ..., has_aux=True)(x)               -> (grads, (aux1, ...))
+    value_and_grad(fn, ...)(x)                   -> (value, grads); value is every output of fn
+    GradOperation(get_all, get_by_list, sens_param)(fn, weights)(x) -> gradients only, never the value
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .tensor import Parameter, Tensor
+
+# How many `grad` calls are running; primitives record the graph only while it is > 0.
+recording = 0
+
+
+# ----- the graph walk ---------------------------------------------------------------------------
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Every tracked tensor that the roots depend on, each once, inputs before the ops that use them.
+
+    An explicit stack instead of recursion, so a chain of 100,000 ops does not hit Python's limit.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    for root in roots:
+        if not root._tracked or id(root) in visited:
+            continue
+        visited.add(id(root))
+        stack = [(root, iter(root._parents))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent is not None and parent._tracked and id(parent) not in visited:
+                    visited.add(id(parent))
+                    stack.append((parent, iter(parent._parents)))
+                    break
+            else:  # all parents done: the node comes after them
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def backpropagate(roots: Sequence[Tensor], sensitivities: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
+    """Gradients of `sum(sens * root)` for every tracked tensor, keyed by `id(tensor)`."""
+    grads: dict[int, np.ndarray] = {}
+    for root, sens in zip(roots, sensitivities):
+        if root._tracked:
+            key = id(root)
+            grads[key] = grads[key] + sens if key in grads else sens
+    for node in reversed(topological_order(roots)):
+        if node._backward is None or id(node) not in grads:
+            continue
+        parent_grads = node._backward(grads[id(node)])
+        for parent, g in zip(node._parents, parent_grads):
+            if parent is None or g is None or not parent._tracked:
+                continue
+            key = id(parent)
+            # Accumulate, never overwrite: a tensor used twice gets both contributions.
+            # Not in place: `g` may be the very array another parent also received.
+            grads[key] = grads[key] + g if key in grads else g
+    return grads
+
+
+# ----- grad and value_and_grad ------------------------------------------------------------------
+def _as_weight_list(weights: Any) -> tuple[list[Parameter], bool]:
+    """(list of Parameters, whether the caller passed a single Parameter)."""
+    if weights is None:
+        return [], False
+    if isinstance(weights, Tensor):
+        return [weights], True
+    weights = list(weights)
+    for i, w in enumerate(weights):
+        if not isinstance(w, Tensor):
+            raise TypeError(f"grad: weights[{i}] is a {type(w).__name__}, expected a Parameter")
+    return weights, False
+
+
+def _check_differentiable(t: Tensor, what: str) -> None:
+    if t._data.dtype.kind != "f":
+        raise TypeError(f"grad: {what} has dtype {t.dtype}; gradients need a float tensor "
+                        f"(convert it with .astype(tinyspore.float32))")
+
+
+def _detach(value: Any) -> Any:
+    """Outputs handed back to the user carry no graph (so old graphs can be freed)."""
+    if isinstance(value, Tensor):
+        return Tensor._wrap(value._data)
+    if isinstance(value, tuple):
+        return tuple(_detach(v) for v in value)
+    if isinstance(value, list):
+        return [_detach(v) for v in value]
+    return value
+
+
+def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Parameter],
+         has_aux: bool, sens: Any = None) -> tuple[Any, list[np.ndarray], list[np.ndarray]]:
+    """Run fn recording the graph; return (outputs, input gradients, weight gradients)."""
+    global recording
+    args = list(args)
+    sources: list[Tensor] = []
+    for p in positions:
+        if p >= len(args) or p < -len(args):
+            raise IndexError(f"grad: grad_position {p} but the function got {len(args)} inputs")
+        if not isinstance(args[p], Tensor):
+            raise TypeError(f"grad: input {p} is a {type(args[p]).__name__}, expected a Tensor")
+        _check_differentiable(args[p], f"input {p}")
+        source = Tensor._wrap(args[p]._data)  # a fresh leaf, so the caller's tensor is untouched
+        source._tracked = True
+        args[p] = source
+        sources.append(source)
+    for i, w in enumerate(weights):
+        _check_differentiable(w, f"weight {getattr(w, 'name', i)}")
+    was_tracked = [w._tracked for w in weights]
+    for w in weights:
+        w._tracked = True
+    recording += 1
+    try:
+        outputs = fn(*args)
+    finally:
+        recording -= 1
+        for w, flag in zip(weights, was_tracked):
+            w._tracked = flag
+
+    if isinstance(outputs, (tuple, list)):
+        roots = list(outputs[:1]) if has_aux else list(outputs)
+    else:
+        if has_aux:
+            raise ValueError("grad: has_aux=True needs a function that returns (loss, aux, ...)")
+        roots = [outputs]
+    for i, root in enumerate(roots):
+        if not isinstance(root, Tensor):
+            raise TypeError(f"grad: output {i} of the function is a {type(root).__name__}, expected a Tensor")
+    if sens is None:  # MindSpore's default sensitivity: ones, for scalar and non-scalar outputs alike
+        sensitivities = [np.ones_like(r._data) for r in roots]
+    else:
+        sens_list = list(sens) if isinstance(sens, (tuple, list)) else [sens]
+        sensitivities = [np.asarray(s._data if isinstance(s, Tensor) else s, dtype=r._data.dtype)
+                         for s, r in zip(sens_list, roots)]
+
+    for w in weights:  # track the weights again for the walk, then restore
+        w._tracked = True
+    try:
+        grads = backpropagate(roots, sensitivities)
+    finally:
+        for w, flag in zip(weights, was_tracked):
+            w._tracked = flag
+
+    def gradient_of(t: Tensor) -> np.ndarray:
+        g = grads.get(id(t))
+        if g is None:  # the output does not depend on t
+            return np.zeros_like(t._data)
+        return np.asarray(g, dtype=t._data.dtype).reshape(t._data.shape)
+
+    return outputs, [gradient_of(s) for s in sources], [gradient_of(w) for w in weights]
+
+
+def _positions(grad_position: Any) -> tuple[tuple[int, ...], bool]:
+    """(positions, whether a single int was given)."""
+    if grad_position is None:
+        return (), False
+    if isinstance(grad_position, int):
+        return (grad_position,), True
+    return tuple(grad_position), False
+
+
+def _structure(input_grads: list, weight_grads: list, single_position: bool, has_positions: bool,
+               has_weights: bool, single_weight: bool) -> Any:
+    inputs = Tensor._wrap(input_grads[0]) if single_position else tuple(Tensor._wrap(g) for g in input_grads)
+    weights = Tensor._wrap(weight_grads[0]) if single_weight else tuple(Tensor._wrap(g) for g in weight_grads)
+    if has_positions and has_weights:
+        return inputs, weights
+    return weights if has_weights else inputs
+
+
+def grad(fn: Callable, grad_position: Any = 0, weights: Any = None, has_aux: bool = False,
+         return_ids: bool = False) -> Callable:
+    """A function that returns the gradients of `fn` (MindSpore's `mindspore.grad`)."""
+    return _make_grad(fn, grad_position, weights, has_aux, with_value=False)
+
+
+def value_and_grad(fn: Callable, grad_position: Any = 0, weights: Any = None, has_aux: bool = False,
+                   return_ids: bool = False) -> Callable:
+    """A function that returns `(value, gradients)` of `fn` (MindSpore's `mindspore.value_and_grad`).
+
+    With `has_aux=True`, `fn` returns `(loss, aux, ...)`: only `loss` is differentiated and the value is
+    the whole tuple. With `grad_position=None` and `weights`, the gradients are for the weights only.
+    """
+    return _make_grad(fn, grad_position, weights, has_aux, with_value=True)
+
+
+def _make_grad(fn: Callable, grad_position: Any, weights: Any, has_aux: bool, with_value: bool) -> Callable:
+    positions, single_position = _positions(grad_position)
+    weight_list, single_weight = _as_weight_list(weights)
+    if not positions and weights is None:
+        raise ValueError("grad: grad_position is None and weights is None, so there is nothing to differentiate")
+
+    def grad_fn(*args: Any) -> Any:
+        outputs, input_grads, weight_grads = _run(fn, args, positions, weight_list, has_aux)
+        grads = _structure(input_grads, weight_grads, single_position, bool(positions),
+                           weights is not None, single_weight)
+        if with_value:
+            return _detach(outputs), grads
+        if has_aux:
+            return grads, _detach(tuple(outputs[1:]))
+        return grads
+
+    grad_fn.__name__ = f"{'value_and_grad' if with_value else 'grad'}_of_{getattr(fn, '__name__', 'fn')}"
+    return grad_fn
+
+
+class GradOperation:
+    """MindSpore's older gradient API. It returns the gradients only, never the function's value.
+
+    `GradOperation()(fn)(x, y)` -> dx; `get_all=True` -> (dx, dy); `get_by_list=True` with
+    `(fn, weights)` -> (dw1, dw2, ...); both -> ((dx, dy), (dw1, ...)); `sens_param=True` takes the
+    sensitivity as an extra last argument. If `fn` returns several outputs, all of them are differentiated
+    (each with a sensitivity of ones), which is rarely what you want: see chapter 04.
+    """
+
+    def __init__(self, get_all: bool = False, get_by_list: bool = False, sens_param: bool = False) -> None:
+        self.get_all = get_all
+        self.get_by_list = get_by_list
+        self.sens_param = sens_param
+
+    def __call__(self, fn: Callable, weights: Any = None) -> Callable:
+        if self.get_by_list and weights is None:
+            raise ValueError("GradOperation(get_by_list=True) needs the weights: grad_op(fn, net.trainable_params())")
+        weight_list = _as_weight_list(weights)[0] if self.get_by_list else []
+
+        def grad_fn(*args: Any) -> Any:
+            sens = None
+            if self.sens_param:
+                if not args:
+                    raise TypeError("GradOperation(sens_param=True): pass the sensitivity as the last argument")
+                args, sens = args[:-1], args[-1]
+            tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+            if self.get_all:
+                positions = tensor_positions
+            elif self.get_by_list:
+                positions = ()
+            else:
+                positions = tensor_positions[:1]
+            _, input_grads, weight_grads = _run(fn, args, positions, weight_list, False, sens)
+            inputs = tuple(Tensor._wrap(g) for g in input_grads)
+            by_list = tuple(Tensor._wrap(g) for g in weight_grads)
+            if self.get_all and self.get_by_list:
+                return inputs, by_list
+            if self.get_by_list:
+                return by_list
+            if self.get_all:
+                return inputs
+            if not inputs:
+                raise TypeError("GradOperation: the function got no Tensor input to differentiate")
+            return inputs[0]
+
+        return grad_fn

@@ -1,0 +1,1 @@
+"""Things shared by every part of the engine: seeds, initializers."""

@@ -1,0 +1,303 @@
+"""`tinyspore.ops`: the functional API, spelled as in `mindspore.ops`.
+
+Every function here is a primitive from `primitives.py` (forward and backward side by side) or a short
+composition of them, so all of them are differentiable unless said otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import dtype as mstype
+from ..autodiff import GradOperation, grad, value_and_grad
+from ..tensor import Tensor
+from . import primitives
+from .primitives import (
+    abs,
+    add,
+    broadcast_to,
+    cast as _cast,
+    clip,
+    concat,
+    cos,
+    div,
+    exp,
+    expand_dims,
+    log,
+    log1p,
+    log_softmax as _log_softmax,
+    logsumexp as _logsumexp,
+    matmul,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax as _softmax,
+    softplus,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    stop_gradient,
+    sub,
+    sum_to_shape,
+    tanh,
+    where,
+)
+
+__all__ = [
+    "GradOperation", "grad", "value_and_grad", "primitives", "sum_to_shape",
+    "abs", "add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "exp", "log", "log1p", "sin", "cos",
+    "tanh", "sigmoid", "relu", "softplus", "maximum", "minimum", "matmul", "clip", "clamp", "clip_by_value",
+    "sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "reshape", "transpose", "permute",
+    "broadcast_to", "expand_dims", "unsqueeze", "squeeze", "flatten", "concat", "cat", "stack", "where",
+    "softmax", "log_softmax", "logsumexp", "cast", "stop_gradient", "ones", "zeros", "ones_like",
+    "zeros_like", "fill", "full", "arange", "linspace", "equal", "eye", "dropout", "one_hot", "tile",
+    "MatMul", "ReduceSum", "ReduceMean", "Softmax", "Cast", "Reshape", "Transpose",
+]
+
+multiply, subtract, divide, negative, true_divide = mul, sub, div, neg, div
+clamp = clip_by_value = clip
+
+
+def sum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
+    """Sum over `dim` (all axes when None)."""
+    out = primitives.reduce_sum(input, dim, keepdim)
+    return out if dtype is None else cast(out, dtype)
+
+
+def mean(input: Any, axis: Any = None, keep_dims: bool = False) -> Tensor:
+    """Mean over `axis` (all axes when None)."""
+    return primitives.reduce_mean(input, axis, keep_dims)
+
+
+def amax(input: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return primitives.reduce_max(input, axis, keepdims)
+
+
+def amin(input: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return primitives.reduce_min(input, axis, keepdims)
+
+
+def max(input: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """MindSpore 2.x: the maximum over all axes, or `(values, indices)` along one axis."""
+    if axis is None:
+        return primitives.reduce_max(input, None, keepdims)
+    return primitives.reduce_max(input, axis, keepdims), argmax(input, axis, keepdims)
+
+
+def min(input: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A001
+    """MindSpore 2.x: the minimum over all axes, or `(values, indices)` along one axis."""
+    if axis is None:
+        return primitives.reduce_min(input, None, keepdims)
+    return primitives.reduce_min(input, axis, keepdims), argmin(input, axis, keepdims)
+
+
+def argmax(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest value (int32; no gradient)."""
+    data = input._data if isinstance(input, Tensor) else np.asarray(input)
+    return Tensor._wrap(np.asarray(np.argmax(data, axis=dim, keepdims=keepdim), dtype=np.int32))
+
+
+def argmin(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
+    data = input._data if isinstance(input, Tensor) else np.asarray(input)
+    return Tensor._wrap(np.asarray(np.argmin(data, axis=dim, keepdims=keepdim), dtype=np.int32))
+
+
+def transpose(input: Any, input_perm: Sequence[int]) -> Tensor:
+    return primitives.transpose(input, tuple(input_perm))
+
+
+def permute(input: Any, axis: Sequence[int]) -> Tensor:
+    return primitives.transpose(input, tuple(axis))
+
+
+def unsqueeze(input: Any, dim: int) -> Tensor:
+    return expand_dims(input, dim)
+
+
+def flatten(input: Any, order: str = "C", *, start_dim: int = 1, end_dim: int = -1) -> Tensor:
+    return primitives.flatten(input, start_dim, end_dim)
+
+
+def cat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    return concat(tensors, axis)
+
+
+def softmax(x: Any, axis: int = -1, *, dtype: Any = None) -> Tensor:
+    out = _softmax(x, axis)
+    return out if dtype is None else cast(out, dtype)
+
+
+def log_softmax(logits: Any, axis: int = -1) -> Tensor:
+    return _log_softmax(logits, axis)
+
+
+def logsumexp(input: Any, axis: int = -1, keep_dims: bool = False) -> Tensor:
+    return _logsumexp(input, axis, keep_dims)
+
+
+def cast(input: Any, dtype: Any) -> Tensor:
+    return _cast(input, mstype.to_numpy_dtype(dtype))
+
+
+def equal(x: Any, y: Any) -> Tensor:
+    return Tensor._wrap(np.asarray(np.equal(_data(x), _data(y))))
+
+
+def ones(shape: Any, dtype: Any = None) -> Tensor:
+    return Tensor._wrap(np.ones(_shape(shape), mstype.to_numpy_dtype(dtype or mstype.float32)))
+
+
+def zeros(shape: Any, dtype: Any = None) -> Tensor:
+    return Tensor._wrap(np.zeros(_shape(shape), mstype.to_numpy_dtype(dtype or mstype.float32)))
+
+
+def ones_like(input: Any, *, dtype: Any = None) -> Tensor:
+    data = _data(input)
+    return Tensor._wrap(np.ones_like(data, dtype=None if dtype is None else mstype.to_numpy_dtype(dtype)))
+
+
+def zeros_like(input: Any, *, dtype: Any = None) -> Tensor:
+    data = _data(input)
+    return Tensor._wrap(np.zeros_like(data, dtype=None if dtype is None else mstype.to_numpy_dtype(dtype)))
+
+
+def fill(type: Any, shape: Any, value: Any) -> Tensor:  # noqa: A002 (MindSpore's name)
+    return Tensor._wrap(np.full(_shape(shape), value, dtype=mstype.to_numpy_dtype(type)))
+
+
+def full(size: Any, fill_value: Any, *, dtype: Any = None) -> Tensor:
+    dtype = mstype.to_numpy_dtype(dtype) if dtype is not None else (
+        np.float32 if isinstance(fill_value, float) else np.int64)
+    return Tensor._wrap(np.full(_shape(size), fill_value, dtype=dtype))
+
+
+def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None) -> Tensor:
+    values = np.arange(start, end, step) if end is not None else np.arange(start)
+    if dtype is not None:
+        values = values.astype(mstype.to_numpy_dtype(dtype))
+    elif values.dtype == np.float64:
+        values = values.astype(np.float32)
+    return Tensor._wrap(values)
+
+
+def linspace(start: float, end: float, steps: int) -> Tensor:
+    return Tensor._wrap(np.linspace(start, end, steps, dtype=np.float32))
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
+    return Tensor._wrap(np.eye(n, m, dtype=mstype.to_numpy_dtype(dtype or mstype.float32)))
+
+
+def tile(input: Any, dims: Sequence[int]) -> Tensor:
+    """Repeat the tensor `dims` times along each axis (as broadcast + reshape, so it is differentiable)."""
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    dims = tuple(dims)
+    shape = (1,) * (len(dims) - x.ndim) + x.shape
+    dims = (1,) * (len(shape) - len(dims)) + dims
+    spread = reshape(x, tuple(v for s in shape for v in (1, s)))
+    out_shape = tuple(v for s, d in zip(shape, dims) for v in (d, s))
+    return reshape(broadcast_to(spread, out_shape), tuple(s * d for s, d in zip(shape, dims)))
+
+
+def one_hot(indices: Any, depth: int, on_value: Any = 1.0, off_value: Any = 0.0, axis: int = -1) -> Tensor:
+    """Integer labels (N,) -> (N, depth) rows with `on_value` at each label (no gradient)."""
+    labels = _data(indices).astype(np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= depth):
+        raise ValueError(f"one_hot: labels must be in [0, {depth}), got min {labels.min()} and max {labels.max()}")
+    out = np.where(np.arange(depth) == labels[..., None], _data(on_value), _data(off_value))
+    out = out.astype(np.float32) if out.dtype == np.float64 else out
+    return Tensor._wrap(np.moveaxis(out, -1, axis))
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True, seed: Any = None) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p); identity when not training."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
+    if not training or p == 0:
+        return input
+    from ..common.seed import numpy_generator
+
+    data = _data(input)
+    mask = (numpy_generator().random(data.shape) >= p).astype(data.dtype) / data.dtype.type(1 - p)
+    return mul(input, mask)
+
+
+def _data(x: Any) -> np.ndarray:
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _shape(shape: Any) -> tuple:
+    return (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+
+
+# ----- MindSpore's primitive classes, still common in tutorials -----------------------------------
+class MatMul:
+    """`ops.MatMul(transpose_a=False, transpose_b=False)(a, b)`."""
+
+    def __init__(self, transpose_a: bool = False, transpose_b: bool = False) -> None:
+        self.transpose_a, self.transpose_b = transpose_a, transpose_b
+
+    def __call__(self, a: Any, b: Any) -> Tensor:
+        a = primitives.transpose(a, (1, 0)) if self.transpose_a else a
+        b = primitives.transpose(b, (1, 0)) if self.transpose_b else b
+        return matmul(a, b)
+
+
+class ReduceSum:
+    """`ops.ReduceSum(keep_dims=False)(x, axis=())`."""
+
+    def __init__(self, keep_dims: bool = False) -> None:
+        self.keep_dims = keep_dims
+
+    def __call__(self, x: Any, axis: Any = ()) -> Tensor:
+        return primitives.reduce_sum(x, axis, self.keep_dims)
+
+
+class ReduceMean:
+    """`ops.ReduceMean(keep_dims=False)(x, axis=())`."""
+
+    def __init__(self, keep_dims: bool = False) -> None:
+        self.keep_dims = keep_dims
+
+    def __call__(self, x: Any, axis: Any = ()) -> Tensor:
+        return primitives.reduce_mean(x, axis, self.keep_dims)
+
+
+class Softmax:
+    """`ops.Softmax(axis=-1)(x)`."""
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def __call__(self, x: Any) -> Tensor:
+        return _softmax(x, self.axis)
+
+
+class Cast:
+    """`ops.Cast()(x, dtype)`."""
+
+    def __call__(self, x: Any, dtype: Any) -> Tensor:
+        return cast(x, dtype)
+
+
+class Reshape:
+    """`ops.Reshape()(x, shape)`."""
+
+    def __call__(self, x: Any, shape: Any) -> Tensor:
+        return reshape(x, tuple(shape))
+
+
+class Transpose:
+    """`ops.Transpose()(x, perm)`."""
+
+    def __call__(self, x: Any, perm: Any) -> Tensor:
+        return primitives.transpose(x, tuple(perm))

@@ -1,0 +1,597 @@
+"""The primitives: every differentiable operation, its forward and its backward side by side.
+
+A primitive is written on NumPy arrays and returns `(out, backward)`, where `backward(g)` maps the
+gradient of the output to one gradient per input (None where an input takes none):
+
+    @primitive(inputs=2)
+    def mul(x, y):
+        def backward(g):
+            return sum_to_shape(g * y, x.shape), sum_to_shape(g * x, y.shape)
+        return x * y, backward
+
+The `primitive` decorator turns it into an op on Tensors: it unwraps the inputs, runs the forward and,
+while `grad` is recording, stores the inputs and `backward` on the output for `autodiff` to walk.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import autodiff
+from ..tensor import Tensor
+
+_NUMBER = (int, float, bool, np.number, np.bool_)
+
+
+# ----- the machinery ----------------------------------------------------------------------------
+def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Undo broadcasting: sum `grad` over the axes that broadcasting added or stretched from size 1.
+
+    (4, 3) -> (3,) sums axis 0; (4, 3) -> (4, 1) sums axis 1 and keeps it; (4, 3) -> () sums all.
+    """
+    shape = tuple(shape)
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _to_input(value: Any, like: np.ndarray | None) -> np.ndarray:
+    """A non-Tensor input (number, list, ndarray) as an array; a number takes the dtype of `like`."""
+    if isinstance(value, _NUMBER) and like is not None and like.dtype.kind == "f":
+        return np.asarray(value, dtype=like.dtype)
+    array = np.asarray(value)
+    if array.dtype == np.float64 and not isinstance(value, np.ndarray):
+        array = array.astype(np.float32)  # Python floats are float32, as in Tensor(...)
+    return array
+
+
+def primitive(inputs: int = 1) -> Callable:
+    """Make an op on Tensors from `forward(*arrays, *attributes) -> (out, backward)`.
+
+    The first `inputs` positional arguments are tensors (a Tensor, number, list or ndarray); the
+    rest are attributes (axis, shape, ...) passed through unchanged.
+    """
+
+    def decorate(forward: Callable) -> Callable:
+        def op(*args: Any, **attrs: Any) -> Tensor:
+            tensors = args[:inputs]
+            like = next((t._data for t in tensors if isinstance(t, Tensor)), None)
+            arrays = [t._data if isinstance(t, Tensor) else _to_input(t, like) for t in tensors]
+            out, backward = forward(*arrays, *args[inputs:], **attrs)
+            result = Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
+            if autodiff.recording and any(isinstance(t, Tensor) and t._tracked for t in tensors):
+                result._parents = tuple(t if isinstance(t, Tensor) else None for t in tensors)
+                result._backward = backward
+                result._tracked = True
+            return result
+
+        op.__name__ = forward.__name__
+        op.__qualname__ = forward.__name__
+        op.__doc__ = forward.__doc__
+        op.forward = forward  # the raw NumPy rule, for lessons and tests
+        return op
+
+    return decorate
+
+
+def _record(out: np.ndarray, inputs: Sequence[Tensor], backward: Callable) -> Tensor:
+    """The decorator's bookkeeping for ops that take a list of tensors (concat, stack)."""
+    result = Tensor._wrap(out)
+    if autodiff.recording and any(t._tracked for t in inputs):
+        result._parents = tuple(inputs)
+        result._backward = backward
+        result._tracked = True
+    return result
+
+
+def _broadcast_error(op: str, x: np.ndarray, y: np.ndarray) -> ValueError:
+    """`add: shapes (3, 4) and (5,) do not broadcast: sizes 4 and 5 at axis -1`."""
+    for axis in range(-1, -min(x.ndim, y.ndim) - 1, -1):
+        a, b = x.shape[axis], y.shape[axis]
+        if a != b and a != 1 and b != 1:
+            return ValueError(f"{op}: shapes {x.shape} and {y.shape} do not broadcast: "
+                              f"sizes {a} and {b} at axis {axis} (sizes must match or one must be 1)")
+    return ValueError(f"{op}: shapes {x.shape} and {y.shape} do not broadcast")
+
+
+def _elementwise(op: str, fn: Callable, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    try:
+        return fn(x, y)
+    except ValueError:
+        raise _broadcast_error(op, x, y) from None
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...] | None:
+    """Normalize a reduction axis: None or () mean all axes (MindSpore's convention)."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if not axes:
+        return None
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+    return tuple(sorted(int(a) % max(ndim, 1) for a in axes))
+
+
+def _expand_reduced(g: np.ndarray, shape: tuple, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """Put back the reduced axes of `g` (as size 1) so that it broadcasts against the input."""
+    if keepdims:
+        return g
+    if axes is None:
+        return g.reshape((1,) * len(shape))
+    return np.expand_dims(g, axes)
+
+
+# ----- arithmetic -------------------------------------------------------------------------------
+@primitive(inputs=2)
+def add(x, y):
+    """x + y with broadcasting."""
+    def backward(g):
+        return sum_to_shape(g, x.shape), sum_to_shape(g, y.shape)
+    return _elementwise("add", np.add, x, y), backward
+
+
+@primitive(inputs=2)
+def sub(x, y):
+    """x - y with broadcasting."""
+    def backward(g):
+        return sum_to_shape(g, x.shape), sum_to_shape(-g, y.shape)
+    return _elementwise("sub", np.subtract, x, y), backward
+
+
+@primitive(inputs=2)
+def mul(x, y):
+    """x * y elementwise with broadcasting."""
+    def backward(g):
+        return sum_to_shape(g * y, x.shape), sum_to_shape(g * x, y.shape)
+    return _elementwise("mul", np.multiply, x, y), backward
+
+
+@primitive(inputs=2)
+def div(x, y):
+    """x / y elementwise with broadcasting (true division)."""
+    out = _elementwise("div", np.true_divide, x, y)
+
+    def backward(g):
+        gx = g / y
+        return sum_to_shape(gx, x.shape), sum_to_shape(-gx * out, y.shape)
+    return out, backward
+
+
+@primitive(inputs=1)
+def neg(x):
+    """-x."""
+    def backward(g):
+        return (-g,)
+    return np.negative(x), backward
+
+
+@primitive(inputs=2)
+def pow(x, y):  # noqa: A001 (MindSpore's name)
+    """x ** y elementwise with broadcasting."""
+    out = _elementwise("pow", np.power, x, y)
+
+    def backward(g):
+        gx = g * y * np.power(x, y - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gy = g * out * np.where(x > 0, np.log(np.where(x > 0, x, 1)), 0)
+        return sum_to_shape(gx, x.shape), sum_to_shape(gy, y.shape)
+    return out, backward
+
+
+@primitive(inputs=1)
+def square(x):
+    """x * x."""
+    def backward(g):
+        return (g * 2 * x,)
+    return np.square(x), backward
+
+
+@primitive(inputs=2)
+def maximum(x, y):
+    """The larger of x and y elementwise; on a tie the gradient goes to x."""
+    out = _elementwise("maximum", np.maximum, x, y)
+
+    def backward(g):
+        x_wins = x >= y
+        return sum_to_shape(g * x_wins, x.shape), sum_to_shape(g * ~x_wins, y.shape)
+    return out, backward
+
+
+@primitive(inputs=2)
+def minimum(x, y):
+    """The smaller of x and y elementwise; on a tie the gradient goes to x."""
+    out = _elementwise("minimum", np.minimum, x, y)
+
+    def backward(g):
+        x_wins = x <= y
+        return sum_to_shape(g * x_wins, x.shape), sum_to_shape(g * ~x_wins, y.shape)
+    return out, backward
+
+
+@primitive(inputs=2)
+def matmul(a, b):
+    """Matrix product, NumPy's rules: 2-D, batched (leading axes broadcast) and 1-D vectors."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: {a.shape} @ {b.shape}: both inputs need at least 1 dimension")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(f"matmul: {a.shape} @ {b.shape}: inner sizes {a.shape[-1]} and "
+                         f"{b.shape[-2 if b.ndim > 1 else 0]} differ")
+    try:
+        out = np.matmul(a, b)
+    except ValueError:
+        raise ValueError(f"matmul: {a.shape} @ {b.shape}: batch shapes {a.shape[:-2]} and {b.shape[:-2]} "
+                         f"do not broadcast") from None
+
+    def backward(g):
+        # Treat vectors as (1, k) and (k, 1) matrices, then undo that and any batch broadcasting.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
+        ga = g2 @ np.swapaxes(b2, -1, -2)
+        gb = np.swapaxes(a2, -1, -2) @ g2
+        return sum_to_shape(ga, a2.shape).reshape(a.shape), sum_to_shape(gb, b2.shape).reshape(b.shape)
+    return out, backward
+
+
+# ----- elementwise functions --------------------------------------------------------------------
+@primitive(inputs=1)
+def exp(x):
+    """e ** x."""
+    out = np.exp(x)
+
+    def backward(g):
+        return (g * out,)
+    return out, backward
+
+
+@primitive(inputs=1)
+def log(x):
+    """Natural logarithm."""
+    def backward(g):
+        return (g / x,)
+    return np.log(x), backward
+
+
+@primitive(inputs=1)
+def log1p(x):
+    """log(1 + x), accurate for small x."""
+    def backward(g):
+        return (g / (1 + x),)
+    return np.log1p(x), backward
+
+
+@primitive(inputs=1)
+def sqrt(x):
+    """Square root."""
+    out = np.sqrt(x)
+
+    def backward(g):
+        return (g / (2 * out),)
+    return out, backward
+
+
+@primitive(inputs=1)
+def sin(x):
+    def backward(g):
+        return (g * np.cos(x),)
+    return np.sin(x), backward
+
+
+@primitive(inputs=1)
+def cos(x):
+    def backward(g):
+        return (-g * np.sin(x),)
+    return np.cos(x), backward
+
+
+@primitive(inputs=1)
+def tanh(x):
+    out = np.tanh(x)
+
+    def backward(g):
+        return (g * (1 - out * out),)
+    return out, backward
+
+
+@primitive(inputs=1)
+def sigmoid(x):
+    """1 / (1 + e^-x), computed from e^-|x| so that no exponent overflows."""
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+    def backward(g):
+        return (g * out * (1 - out),)
+    return out, backward
+
+
+@primitive(inputs=1)
+def softplus(x):
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for any x."""
+    out = np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+    def backward(g):
+        e = np.exp(-np.abs(x))
+        return (g * np.where(x >= 0, 1 / (1 + e), e / (1 + e)),)
+    return out, backward
+
+
+@primitive(inputs=1)
+def relu(x):
+    """max(x, 0); the gradient at exactly 0 is 0."""
+    def backward(g):
+        return (g * (x > 0),)
+    return np.maximum(x, 0), backward
+
+
+@primitive(inputs=1)
+def abs(x):  # noqa: A001 (MindSpore's name)
+    """|x|; the gradient at 0 is 0."""
+    def backward(g):
+        return (g * np.sign(x),)
+    return np.abs(x), backward
+
+
+@primitive(inputs=1)
+def clip(x, xmin=None, xmax=None):
+    """Limit x to [xmin, xmax]; the gradient flows only where x was inside."""
+    lo = xmin._data if isinstance(xmin, Tensor) else xmin
+    hi = xmax._data if isinstance(xmax, Tensor) else xmax
+    if lo is None and hi is None:
+        raise ValueError("clip: give xmin, xmax or both")
+    out = np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    def backward(g):
+        inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        return (g * inside,)
+    return out, backward
+
+
+@primitive(inputs=1)
+def cast(x, dtype):
+    """Convert to another dtype; the gradient is cast back."""
+    def backward(g):
+        return (g.astype(x.dtype) if x.dtype.kind == "f" else None,)
+    return x.astype(dtype), backward
+
+
+@primitive(inputs=3)
+def where(condition, x, y):
+    """x where condition is True, else y (all three broadcast)."""
+    cond = condition.astype(bool, copy=False)
+    try:
+        out = np.where(cond, x, y)
+    except ValueError:
+        raise ValueError(f"where: shapes {condition.shape}, {x.shape} and {y.shape} do not broadcast") from None
+
+    def backward(g):
+        return None, sum_to_shape(g * cond, x.shape), sum_to_shape(g * ~cond, y.shape)
+    return out, backward
+
+
+# ----- reductions -------------------------------------------------------------------------------
+@primitive(inputs=1)
+def reduce_sum(x, axis=None, keepdims=False):
+    """Sum over `axis` (None or () for all)."""
+    axes = _axes(axis, x.ndim)
+
+    def backward(g):
+        return (np.broadcast_to(_expand_reduced(g, x.shape, axes, keepdims), x.shape),)
+    return np.sum(x, axis=axes, keepdims=keepdims), backward
+
+
+@primitive(inputs=1)
+def reduce_mean(x, axis=None, keepdims=False):
+    """Mean over `axis` (None or () for all)."""
+    axes = _axes(axis, x.ndim)
+    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    out = np.mean(x, axis=axes, keepdims=keepdims)
+
+    def backward(g):
+        return (np.broadcast_to(_expand_reduced(g, x.shape, axes, keepdims) / count, x.shape),)
+    return out, backward
+
+
+def _reduce_extreme(name: str, fn: Callable) -> Callable:
+    @primitive(inputs=1)
+    def reduce(x, axis=None, keepdims=False):
+        axes = _axes(axis, x.ndim)
+        if x.size == 0:
+            raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
+        out = fn(x, axis=axes, keepdims=keepdims)
+
+        def backward(g):
+            # The gradient goes to the winners; ties share it equally.
+            winners = x == _expand_reduced(out, x.shape, axes, keepdims)
+            share = winners / winners.sum(axis=axes, keepdims=True)
+            return (_expand_reduced(g, x.shape, axes, keepdims) * share,)
+        return out, backward
+
+    reduce.__name__ = reduce.__qualname__ = name
+    return reduce
+
+
+reduce_max = _reduce_extreme("reduce_max", np.max)
+reduce_min = _reduce_extreme("reduce_min", np.min)
+
+
+# ----- shapes -----------------------------------------------------------------------------------
+@primitive(inputs=1)
+def reshape(x, shape):
+    """Same values, new shape (one size may be -1)."""
+    try:
+        out = x.reshape(shape)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape {x.shape} ({x.size} elements) to {tuple(shape)}") from None
+
+    def backward(g):
+        return (g.reshape(x.shape),)
+    return out, backward
+
+
+@primitive(inputs=1)
+def transpose(x, axes=None):
+    """Permute the axes (reverse them when axes is None)."""
+    if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes of {x.shape}")
+
+    def backward(g):
+        return (np.transpose(g, None if axes is None else np.argsort(axes)),)
+    return np.transpose(x, axes), backward
+
+
+@primitive(inputs=1)
+def broadcast_to(x, shape):
+    """Stretch size-1 axes and add leading axes to reach `shape`."""
+    try:
+        out = np.broadcast_to(x, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast {x.shape} to {tuple(shape)}") from None
+
+    def backward(g):
+        return (sum_to_shape(g, x.shape),)
+    return out, backward
+
+
+@primitive(inputs=1)
+def expand_dims(x, axis):
+    """Insert a size-1 axis at `axis`."""
+    def backward(g):
+        return (g.reshape(x.shape),)
+    return np.expand_dims(x, axis), backward
+
+
+@primitive(inputs=1)
+def squeeze(x, axis=None):
+    """Remove size-1 axes (all of them, or those in `axis`)."""
+    try:
+        out = np.squeeze(x, axis)
+    except ValueError:
+        raise ValueError(f"squeeze: axis {axis} of shape {x.shape} does not have size 1") from None
+
+    def backward(g):
+        return (g.reshape(x.shape),)
+    return out, backward
+
+
+@primitive(inputs=1)
+def flatten(x, start_dim=1, end_dim=-1):
+    """Merge the axes start_dim..end_dim into one."""
+    if x.ndim == 0:
+        return x.reshape(1), lambda g: (g.reshape(x.shape),)
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
+    shape = x.shape[:start] + (-1 if x.size else int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
+
+    def backward(g):
+        return (g.reshape(x.shape),)
+    return x.reshape(shape), backward
+
+
+def _is_basic_index(index: Any) -> bool:
+    """Integers, slices, None and Ellipsis never select an element twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice)) for i in items)
+
+
+@primitive(inputs=1)
+def getitem(x, index):
+    """x[index]: integers, slices, masks and integer arrays."""
+    try:
+        out = x[index]
+    except IndexError as error:
+        raise IndexError(f"getitem: index {index!r} for shape {x.shape}: {error}") from None
+
+    def backward(g):
+        full = np.zeros_like(x)
+        if _is_basic_index(index):
+            full[index] = g
+        else:
+            np.add.at(full, index, g)  # an element picked twice gets both gradients
+        return (full,)
+    return out, backward
+
+
+def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    inputs = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not inputs:
+        raise ValueError("concat: needs at least one tensor")
+    try:
+        out = np.concatenate([t._data for t in inputs], axis=axis)
+    except ValueError:
+        raise ValueError(f"concat: shapes {[t.shape for t in inputs]} differ outside axis {axis}") from None
+    cuts = np.cumsum([t.shape[axis] for t in inputs])[:-1]
+
+    def backward(g):
+        return tuple(np.split(g, cuts, axis=axis))
+    return _record(out, inputs, backward)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis."""
+    inputs = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not inputs:
+        raise ValueError("stack: needs at least one tensor")
+    try:
+        out = np.stack([t._data for t in inputs], axis=axis)
+    except ValueError:
+        raise ValueError(f"stack: all shapes must be equal, got {[t.shape for t in inputs]}") from None
+
+    def backward(g):
+        return tuple(np.take(g, i, axis=axis) for i in range(len(inputs)))
+    return _record(out, inputs, backward)
+
+
+# ----- softmax family ---------------------------------------------------------------------------
+@primitive(inputs=1)
+def softmax(x, axis=-1):
+    """e^x / sum(e^x) along `axis`, computed as e^(x - max) so that no exponent overflows."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+
+    def backward(g):
+        return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+    return out, backward
+
+
+@primitive(inputs=1)
+def log_softmax(x, axis=-1):
+    """x - logsumexp(x) along `axis`; finite even for logits of +-1000."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def backward(g):
+        return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+    return out, backward
+
+
+@primitive(inputs=1)
+def logsumexp(x, axis=-1, keepdims=False):
+    """log(sum(e^x)) along `axis`, stable."""
+    top = x.max(axis=axis, keepdims=True)
+    out_kept = top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))
+
+    def backward(g):
+        g = g if keepdims else np.expand_dims(g, axis)
+        return (g * np.exp(x - out_kept),)
+    return (out_kept if keepdims else np.squeeze(out_kept, axis)), backward
+
+
+@primitive(inputs=1)
+def stop_gradient(x):
+    """The same values; no gradient flows back through it."""
+    return x, lambda g: (None,)
