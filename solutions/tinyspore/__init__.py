@@ -18,6 +18,7 @@ from .dtype import (
 from .tensor import Parameter, Tensor
 from .autodiff import GradOperation, grad, value_and_grad  # noqa: I001 (needs Tensor first)
 from . import ops, nn  # noqa: E402
+from . import dataset, train  # noqa: E402
 
 ParameterTuple = tuple
 __version__ = "0.1.0"

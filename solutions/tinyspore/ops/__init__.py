@@ -13,7 +13,8 @@ import numpy as np
 from .. import dtype as mstype
 from ..autodiff import GradOperation, grad, value_and_grad
 from ..tensor import Tensor
-from . import primitives
+from . import nn_ops, primitives
+from .nn_ops import *  # noqa: F403  (conv2d, max_pool2d, ...)
 from .primitives import (
     abs,
     add,
@@ -60,7 +61,7 @@ __all__ = [
     "broadcast_to", "expand_dims", "unsqueeze", "squeeze", "flatten", "concat", "cat", "stack", "where",
     "softmax", "log_softmax", "logsumexp", "cast", "stop_gradient", "ones", "zeros", "ones_like",
     "zeros_like", "fill", "full", "arange", "linspace", "equal", "eye", "dropout", "one_hot", "tile",
-    "MatMul", "ReduceSum", "ReduceMean", "Softmax", "Cast", "Reshape", "Transpose",
+    "MatMul", "ReduceSum", "ReduceMean", "Softmax", "Cast", "Reshape", "Transpose", *nn_ops.__all__,
 ]
 
 multiply, subtract, divide, negative, true_divide = mul, sub, div, neg, div

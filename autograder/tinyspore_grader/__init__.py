@@ -1,0 +1,1 @@
+"""The check library and grading tools of the TinySpore course (placeholder)."""

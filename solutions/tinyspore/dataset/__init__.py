@@ -1,0 +1,1 @@
+"""`tinyspore.dataset`: placeholder, filled in by its owner."""

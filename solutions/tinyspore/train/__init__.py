@@ -1,0 +1,1 @@
+"""`tinyspore.train`: placeholder, filled in by its owner."""
