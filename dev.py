@@ -41,8 +41,6 @@ def setup() -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted and PYTHON.exists():
         return
-    if sys.version_info < (3, 10):
-        sys.exit(f"TinySpore needs Python 3.10 or newer; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         _say(f"creating {VENV.relative_to(ROOT)}")
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -83,6 +81,8 @@ COMMANDS = {"lab": lab, "test": test, "release": release, "bench": bench}
 
 
 def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 10):  # noqa: UP036 (this file must run on old Pythons to say so)
+        sys.exit(f"TinySpore needs Python 3.10 or newer; this is {sys.version.split()[0]}")
     if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 2

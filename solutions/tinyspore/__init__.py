@@ -8,17 +8,17 @@ their backward rules, the functional API), `autodiff` (grad, value_and_grad, Gra
 (Cell, layers, losses, optimizers), `dataset`, `train` (Model, callbacks, checkpoints).
 """
 
+# isort: skip_file
+# (The order is the course's: Tensor first, then what is built on it.)
 from . import dtype
+from .dtype import (bool_, double, float16, float32, float64, float_, half, int8, int16, int32, int64, int_,
+                    single, uint8)
+from .tensor import Parameter, Tensor
+from .autodiff import GradOperation, grad, value_and_grad
 from .common.initializer import initializer
 from .common.seed import get_seed, set_seed
 from .context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context
-from .dtype import (
-    bool_, double, float16, float32, float64, float_, half, int8, int16, int32, int64, int_, single, uint8,
-)
-from .tensor import Parameter, Tensor
-from .autodiff import GradOperation, grad, value_and_grad  # noqa: I001 (needs Tensor first)
-from . import ops, nn  # noqa: E402
-from . import dataset, train  # noqa: E402
+from . import ops, nn, dataset, train
 
 ParameterTuple = tuple
 __version__ = "0.1.0"
@@ -26,6 +26,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Parameter", "ParameterTuple", "dtype", "initializer", "set_seed", "get_seed",
     "set_context", "get_context", "GRAPH_MODE", "PYNATIVE_MODE", "grad", "value_and_grad", "GradOperation",
-    "ops", "nn", "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-    "half", "single", "double", "int_", "float_",
+    "ops", "nn", "dataset", "train", "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
+    "uint8", "half", "single", "double", "int_", "float_",
 ]

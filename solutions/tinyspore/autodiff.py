@@ -19,7 +19,8 @@ MindSpore's return structures are kept exactly:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -109,13 +110,18 @@ def _detach(value: Any) -> Any:
 
 def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Parameter],
          has_aux: bool, sens: Any = None) -> tuple[Any, list[np.ndarray], list[np.ndarray]]:
-    """Run fn recording the graph; return (outputs, input gradients, weight gradients)."""
+    """Run fn recording the graph; return (outputs, input gradients, weight gradients).
+
+    Positions whose argument is a Python number are skipped, as in MindSpore (they get no gradient).
+    """
     global recording
     args = list(args)
     sources: list[Tensor] = []
     for p in positions:
         if p >= len(args) or p < -len(args):
-            raise IndexError(f"grad: grad_position {p} but the function got {len(args)} inputs")
+            raise IndexError(f"grad: grad_position {p}, but the function got {len(args)} inputs")
+        if isinstance(args[p], (int, float)) and not isinstance(args[p], bool):
+            continue
         if not isinstance(args[p], Tensor):
             raise TypeError(f"grad: input {p} is a {type(args[p]).__name__}, expected a Tensor")
         _check_differentiable(args[p], f"input {p}")
@@ -125,37 +131,18 @@ def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Pa
         sources.append(source)
     for i, w in enumerate(weights):
         _check_differentiable(w, f"weight {getattr(w, 'name', i)}")
+
     was_tracked = [w._tracked for w in weights]
     for w in weights:
         w._tracked = True
-    recording += 1
     try:
-        outputs = fn(*args)
-    finally:
-        recording -= 1
-        for w, flag in zip(weights, was_tracked):
-            w._tracked = flag
-
-    if isinstance(outputs, (tuple, list)):
-        roots = list(outputs[:1]) if has_aux else list(outputs)
-    else:
-        if has_aux:
-            raise ValueError("grad: has_aux=True needs a function that returns (loss, aux, ...)")
-        roots = [outputs]
-    for i, root in enumerate(roots):
-        if not isinstance(root, Tensor):
-            raise TypeError(f"grad: output {i} of the function is a {type(root).__name__}, expected a Tensor")
-    if sens is None:  # MindSpore's default sensitivity: ones, for scalar and non-scalar outputs alike
-        sensitivities = [np.ones_like(r._data) for r in roots]
-    else:
-        sens_list = list(sens) if isinstance(sens, (tuple, list)) else [sens]
-        sensitivities = [np.asarray(s._data if isinstance(s, Tensor) else s, dtype=r._data.dtype)
-                         for s, r in zip(sens_list, roots)]
-
-    for w in weights:  # track the weights again for the walk, then restore
-        w._tracked = True
-    try:
-        grads = backpropagate(roots, sensitivities)
+        recording += 1
+        try:
+            outputs = fn(*args)
+        finally:
+            recording -= 1
+        roots = _roots(outputs, has_aux)
+        grads = backpropagate(roots, _sensitivities(roots, sens))
     finally:
         for w, flag in zip(weights, was_tracked):
             w._tracked = flag
@@ -169,18 +156,51 @@ def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Pa
     return outputs, [gradient_of(s) for s in sources], [gradient_of(w) for w in weights]
 
 
-def _positions(grad_position: Any) -> tuple[tuple[int, ...], bool]:
-    """(positions, whether a single int was given)."""
+def _roots(outputs: Any, has_aux: bool) -> list[Tensor]:
+    """The outputs to differentiate: the first one with has_aux, else all of them."""
+    if isinstance(outputs, (tuple, list)):
+        if has_aux and len(outputs) < 2:
+            raise ValueError("grad: has_aux=True needs a function that returns (loss, aux, ...)")
+        roots = list(outputs[:1]) if has_aux else list(outputs)
+    else:
+        if has_aux:
+            raise ValueError("grad: has_aux=True needs a function that returns (loss, aux, ...)")
+        roots = [outputs]
+    for i, root in enumerate(roots):
+        if not isinstance(root, Tensor):
+            raise TypeError(f"grad: output {i} of the function is a {type(root).__name__}, expected a Tensor")
+    return roots
+
+
+def _sensitivities(roots: list[Tensor], sens: Any) -> list[np.ndarray]:
+    """MindSpore's default sensitivity is ones, for scalar and non-scalar outputs alike."""
+    if sens is None:
+        return [np.ones_like(r._data) for r in roots]
+    sens_list = list(sens) if isinstance(sens, (tuple, list)) else [sens]
+    if len(sens_list) != len(roots):
+        raise ValueError(f"grad: got {len(sens_list)} sensitivities for {len(roots)} outputs")
+    out = []
+    for s, r in zip(sens_list, roots):
+        s = np.asarray(s._data if isinstance(s, Tensor) else s, dtype=r._data.dtype)
+        if s.shape != r.shape:
+            s = np.broadcast_to(s, r.shape)
+        out.append(s)
+    return out
+
+
+def _positions(grad_position: Any) -> tuple[int, ...]:
     if grad_position is None:
-        return (), False
+        return ()
     if isinstance(grad_position, int):
-        return (grad_position,), True
-    return tuple(grad_position), False
+        return (grad_position,)
+    return tuple(grad_position)
 
 
-def _structure(input_grads: list, weight_grads: list, single_position: bool, has_positions: bool,
-               has_weights: bool, single_weight: bool) -> Any:
-    inputs = Tensor._wrap(input_grads[0]) if single_position else tuple(Tensor._wrap(g) for g in input_grads)
+def _structure(input_grads: list, weight_grads: list, has_positions: bool, has_weights: bool,
+               single_weight: bool) -> Any:
+    """MindSpore's nesting: one input gradient is returned bare, several as a tuple; weights likewise
+    bare for a single Parameter, a tuple for a list; both together as (inputs, weights)."""
+    inputs = Tensor._wrap(input_grads[0]) if len(input_grads) == 1 else tuple(Tensor._wrap(g) for g in input_grads)
     weights = Tensor._wrap(weight_grads[0]) if single_weight else tuple(Tensor._wrap(g) for g in weight_grads)
     if has_positions and has_weights:
         return inputs, weights
@@ -204,15 +224,15 @@ def value_and_grad(fn: Callable, grad_position: Any = 0, weights: Any = None, ha
 
 
 def _make_grad(fn: Callable, grad_position: Any, weights: Any, has_aux: bool, with_value: bool) -> Callable:
-    positions, single_position = _positions(grad_position)
+    positions = _positions(grad_position)
     weight_list, single_weight = _as_weight_list(weights)
-    if not positions and weights is None:
-        raise ValueError("grad: grad_position is None and weights is None, so there is nothing to differentiate")
+    if grad_position is None and weights is None:
+        raise ValueError("grad: grad_position and weights are both None, so there is nothing to differentiate")
 
     def grad_fn(*args: Any) -> Any:
         outputs, input_grads, weight_grads = _run(fn, args, positions, weight_list, has_aux)
-        grads = _structure(input_grads, weight_grads, single_position, bool(positions),
-                           weights is not None, single_weight)
+        grads = _structure(input_grads, weight_grads, grad_position is not None, weights is not None,
+                           single_weight)
         if with_value:
             return _detach(outputs), grads
         if has_aux:
@@ -240,7 +260,7 @@ class GradOperation:
     def __call__(self, fn: Callable, weights: Any = None) -> Callable:
         if self.get_by_list and weights is None:
             raise ValueError("GradOperation(get_by_list=True) needs the weights: grad_op(fn, net.trainable_params())")
-        weight_list = _as_weight_list(weights)[0] if self.get_by_list else []
+        weight_list, single_weight = _as_weight_list(weights) if self.get_by_list else ([], False)
 
         def grad_fn(*args: Any) -> Any:
             sens = None
@@ -257,7 +277,8 @@ class GradOperation:
                 positions = tensor_positions[:1]
             _, input_grads, weight_grads = _run(fn, args, positions, weight_list, False, sens)
             inputs = tuple(Tensor._wrap(g) for g in input_grads)
-            by_list = tuple(Tensor._wrap(g) for g in weight_grads)
+            by_list = (Tensor._wrap(weight_grads[0]) if single_weight
+                       else tuple(Tensor._wrap(g) for g in weight_grads))
             if self.get_all and self.get_by_list:
                 return inputs, by_list
             if self.get_by_list:

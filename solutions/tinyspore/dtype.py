@@ -15,9 +15,10 @@ class Type:
         self.np_dtype = np.dtype(np_dtype)
 
     def __repr__(self) -> str:
-        return self.name
+        return f"tinyspore.{self.np_dtype.name if self.np_dtype != np.bool_ else 'bool_'}"
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        return self.name
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Type):

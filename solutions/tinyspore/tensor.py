@@ -8,7 +8,8 @@ so nothing stale survives from one call to the next.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class Tensor:
         self._tracked = False
 
     @classmethod
-    def _wrap(cls, array: np.ndarray) -> "Tensor":
+    def _wrap(cls, array: np.ndarray) -> Tensor:
         """Fast path for primitives: wrap an ndarray that already has the right dtype."""
         t = object.__new__(Tensor)
         t._data = array
@@ -116,7 +117,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return len(self._data)
 
-    def __iter__(self) -> Iterator["Tensor"]:
+    def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
             yield self[i]
 
@@ -140,116 +141,120 @@ class Tensor:
         return format(str(self), spec)
 
     def __repr__(self) -> str:
-        values = np.array2string(self._data, separator=" ", threshold=50, precision=8)
-        if self._data.ndim == 0:
-            return f"Tensor(shape=[], dtype={self.dtype}, value= {values})"
-        return f"Tensor(shape={list(self._data.shape)}, dtype={self.dtype}, value=\n{values})"
+        data = self._data
+        if data.ndim == 0:
+            value = np.format_float_positional(data.item(), trim="-") if data.dtype.kind == "f" else str(data.item())
+            return f"Tensor(shape=[], dtype={self.dtype}, value= {value})"
+        float_format = {"float_kind": lambda v: f"{v: .8e}"}
+        values = np.array2string(data, separator=", ", formatter=float_format)
+        joiner = "\n" if data.ndim > 1 else " "
+        return f"Tensor(shape={list(data.shape)}, dtype={self.dtype}, value={joiner}{values})"
 
     def __str__(self) -> str:
-        return np.array2string(self._data, separator=" ", threshold=50, precision=8)
+        return str(self._data)
 
     __hash__ = object.__hash__  # `==` returns a Tensor, so hashing is by identity
 
     # ----- conversion -------------------------------------------------------------------------
-    def astype(self, dtype: Any) -> "Tensor":
+    def astype(self, dtype: Any) -> Tensor:
         return P.cast(self, mstype.to_numpy_dtype(dtype))
 
-    def to(self, dtype: Any) -> "Tensor":
+    def to(self, dtype: Any) -> Tensor:
         return self.astype(dtype)
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.astype(np.float32)
 
-    def int(self) -> "Tensor":
+    def int(self) -> Tensor:
         return self.astype(np.int32)
 
-    def copy(self) -> "Tensor":
+    def copy(self) -> Tensor:
         return Tensor._wrap(self._data.copy())
 
-    def clone(self) -> "Tensor":
+    def clone(self) -> Tensor:
         return self.copy()
 
     # ----- operators (each one a primitive, so autodiff sees it) ------------------------------
-    def __add__(self, other: Any) -> "Tensor":
+    def __add__(self, other: Any) -> Tensor:
         return P.add(self, other)
 
-    def __radd__(self, other: Any) -> "Tensor":
+    def __radd__(self, other: Any) -> Tensor:
         return P.add(other, self)
 
-    def __sub__(self, other: Any) -> "Tensor":
+    def __sub__(self, other: Any) -> Tensor:
         return P.sub(self, other)
 
-    def __rsub__(self, other: Any) -> "Tensor":
+    def __rsub__(self, other: Any) -> Tensor:
         return P.sub(other, self)
 
-    def __mul__(self, other: Any) -> "Tensor":
+    def __mul__(self, other: Any) -> Tensor:
         return P.mul(self, other)
 
-    def __rmul__(self, other: Any) -> "Tensor":
+    def __rmul__(self, other: Any) -> Tensor:
         return P.mul(other, self)
 
-    def __truediv__(self, other: Any) -> "Tensor":
+    def __truediv__(self, other: Any) -> Tensor:
         return P.div(self, other)
 
-    def __rtruediv__(self, other: Any) -> "Tensor":
+    def __rtruediv__(self, other: Any) -> Tensor:
         return P.div(other, self)
 
-    def __pow__(self, other: Any) -> "Tensor":
+    def __pow__(self, other: Any) -> Tensor:
         return P.pow(self, other)
 
-    def __rpow__(self, other: Any) -> "Tensor":
+    def __rpow__(self, other: Any) -> Tensor:
         return P.pow(other, self)
 
-    def __matmul__(self, other: Any) -> "Tensor":
+    def __matmul__(self, other: Any) -> Tensor:
         return P.matmul(self, other)
 
-    def __rmatmul__(self, other: Any) -> "Tensor":
+    def __rmatmul__(self, other: Any) -> Tensor:
         return P.matmul(other, self)
 
-    def __neg__(self) -> "Tensor":
+    def __neg__(self) -> Tensor:
         return P.neg(self)
 
-    def __pos__(self) -> "Tensor":
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self) -> "Tensor":
+    def __abs__(self) -> Tensor:
         return P.abs(self)
 
-    def __floordiv__(self, other: Any) -> "Tensor":
+    def __floordiv__(self, other: Any) -> Tensor:
         return Tensor._wrap(np.floor_divide(self._data, _raw(other)))
 
-    def __mod__(self, other: Any) -> "Tensor":
+    def __mod__(self, other: Any) -> Tensor:
         return Tensor._wrap(np.mod(self._data, _raw(other)))
 
     # Comparisons and logic give bool tensors and carry no gradient.
-    def __lt__(self, other: Any) -> "Tensor":
+    def __lt__(self, other: Any) -> Tensor:
         return Tensor._wrap(self._data < _raw(other))
 
-    def __le__(self, other: Any) -> "Tensor":
+    def __le__(self, other: Any) -> Tensor:
         return Tensor._wrap(self._data <= _raw(other))
 
-    def __gt__(self, other: Any) -> "Tensor":
+    def __gt__(self, other: Any) -> Tensor:
         return Tensor._wrap(self._data > _raw(other))
 
-    def __ge__(self, other: Any) -> "Tensor":
+    def __ge__(self, other: Any) -> Tensor:
         return Tensor._wrap(self._data >= _raw(other))
 
-    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor._wrap(np.asarray(self._data == _raw(other)))
 
-    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor._wrap(np.asarray(self._data != _raw(other)))
 
-    def __invert__(self) -> "Tensor":
+    def __invert__(self) -> Tensor:
         return Tensor._wrap(~self._data)
 
-    def __and__(self, other: Any) -> "Tensor":
+    def __and__(self, other: Any) -> Tensor:
         return Tensor._wrap(self._data & _raw(other))
 
-    def __or__(self, other: Any) -> "Tensor":
+    def __or__(self, other: Any) -> Tensor:
         return Tensor._wrap(self._data | _raw(other))
 
-    def __getitem__(self, index: Any) -> "Tensor":
+    def __getitem__(self, index: Any) -> Tensor:
         return P.getitem(self, _raw_index(index))
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -258,103 +263,103 @@ class Tensor:
 
     # ----- methods in MindSpore's spelling ----------------------------------------------------
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         return P.transpose(self, None)
 
-    def reshape(self, *shape: Any) -> "Tensor":
+    def reshape(self, *shape: Any) -> Tensor:
         return P.reshape(self, _shape_arg(shape))
 
-    def view(self, *shape: Any) -> "Tensor":
+    def view(self, *shape: Any) -> Tensor:
         return P.reshape(self, _shape_arg(shape))
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return P.flatten(self, start_dim, end_dim)
 
-    def ravel(self) -> "Tensor":
+    def ravel(self) -> Tensor:
         return P.reshape(self, (-1,))
 
-    def transpose(self, *axes: Any) -> "Tensor":
+    def transpose(self, *axes: Any) -> Tensor:
         return P.transpose(self, _shape_arg(axes) if axes else None)
 
-    def permute(self, *axes: Any) -> "Tensor":
+    def permute(self, *axes: Any) -> Tensor:
         return P.transpose(self, _shape_arg(axes))
 
-    def swapaxes(self, axis0: int, axis1: int) -> "Tensor":
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
         axes = list(range(self.ndim))
         axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
         return P.transpose(self, tuple(axes))
 
-    def expand_dims(self, axis: int) -> "Tensor":
+    def expand_dims(self, axis: int) -> Tensor:
         return P.expand_dims(self, axis)
 
-    def unsqueeze(self, dim: int) -> "Tensor":
+    def unsqueeze(self, dim: int) -> Tensor:
         return P.expand_dims(self, dim)
 
-    def squeeze(self, axis: Any = None) -> "Tensor":
+    def squeeze(self, axis: Any = None) -> Tensor:
         return P.squeeze(self, axis)
 
-    def broadcast_to(self, shape: tuple) -> "Tensor":
+    def broadcast_to(self, shape: tuple) -> Tensor:
         return P.broadcast_to(self, tuple(shape))
 
-    def sum(self, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> "Tensor":
+    def sum(self, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Tensor:
         out = P.reduce_sum(self, axis, keepdims)
         return out if dtype is None else out.astype(dtype)
 
-    def mean(self, axis: Any = None, keep_dims: bool = False) -> "Tensor":
+    def mean(self, axis: Any = None, keep_dims: bool = False) -> Tensor:
         return P.reduce_mean(self, axis, keep_dims)
 
-    def max(self, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> "Tensor":
+    def max(self, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Tensor:
         return P.reduce_max(self, axis, kwargs.get("keep_dims", keepdims))
 
-    def min(self, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> "Tensor":
+    def min(self, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Tensor:
         return P.reduce_min(self, axis, kwargs.get("keep_dims", keepdims))
 
-    def argmax(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return Tensor._wrap(np.asarray(np.argmax(self._data, axis=axis, keepdims=keepdims), dtype=np.int32))
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return Tensor._wrap(np.asarray(np.argmax(self._data, axis=axis, keepdims=keepdims), dtype=np.int64))
 
-    def argmin(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return Tensor._wrap(np.asarray(np.argmin(self._data, axis=axis, keepdims=keepdims), dtype=np.int32))
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return Tensor._wrap(np.asarray(np.argmin(self._data, axis=axis, keepdims=keepdims), dtype=np.int64))
 
-    def exp(self) -> "Tensor":
+    def exp(self) -> Tensor:
         return P.exp(self)
 
-    def log(self) -> "Tensor":
+    def log(self) -> Tensor:
         return P.log(self)
 
-    def sqrt(self) -> "Tensor":
+    def sqrt(self) -> Tensor:
         return P.sqrt(self)
 
-    def square(self) -> "Tensor":
+    def square(self) -> Tensor:
         return P.square(self)
 
-    def abs(self) -> "Tensor":
+    def abs(self) -> Tensor:
         return P.abs(self)
 
-    def pow(self, exponent: Any) -> "Tensor":
+    def pow(self, exponent: Any) -> Tensor:
         return P.pow(self, exponent)
 
-    def sigmoid(self) -> "Tensor":
+    def sigmoid(self) -> Tensor:
         return P.sigmoid(self)
 
-    def tanh(self) -> "Tensor":
+    def tanh(self) -> Tensor:
         return P.tanh(self)
 
-    def relu(self) -> "Tensor":
+    def relu(self) -> Tensor:
         return P.relu(self)
 
-    def clip(self, xmin: Any = None, xmax: Any = None) -> "Tensor":
+    def clip(self, xmin: Any = None, xmax: Any = None) -> Tensor:
         return P.clip(self, xmin, xmax)
 
-    def matmul(self, other: Any) -> "Tensor":
+    def matmul(self, other: Any) -> Tensor:
         return P.matmul(self, other)
 
-    def all(self, axis: Any = None, keep_dims: bool = False) -> "Tensor":
+    def all(self, axis: Any = None, keep_dims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(np.all(self._data, axis=axis, keepdims=keep_dims)))
 
-    def any(self, axis: Any = None, keep_dims: bool = False) -> "Tensor":
+    def any(self, axis: Any = None, keep_dims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(np.any(self._data, axis=axis, keepdims=keep_dims)))
 
-    def fill(self, value: Any) -> "Tensor":
+    def fill(self, value: Any) -> Tensor:
         return Tensor._wrap(np.full_like(self._data, value))
 
 
@@ -373,11 +378,11 @@ class Parameter(Tensor):
                  layerwise_parallel: bool = False, parallel_optimizer: bool = True) -> None:
         # A private copy: an optimizer step must never write into the caller's array.
         super().__init__(np.array(_to_array(default_input), copy=True))
-        self.name = "Parameter" if name is None else name
+        self.name = _next_default_name() if name is None else name
         self._name_is_default = name is None
         self.requires_grad = requires_grad
 
-    def set_data(self, data: Any, slice_shape: bool = False) -> "Parameter":
+    def set_data(self, data: Any, slice_shape: bool = False) -> Parameter:
         """Replace the value; the shape must stay the same (the dtype is kept)."""
         new = _to_array(data)
         if new.shape != self._data.shape and not slice_shape:
@@ -389,12 +394,24 @@ class Parameter(Tensor):
     def value(self) -> Tensor:
         return Tensor._wrap(self._data)
 
-    def clone(self, init: str = "same") -> "Parameter":
+    def clone(self, init: str = "same") -> Parameter:
         return Parameter(self._data.copy(), name=self.name, requires_grad=self.requires_grad)
 
     def __repr__(self) -> str:
         return (f"Parameter (name={self.name}, shape={self._data.shape}, dtype={self.dtype}, "
                 f"requires_grad={self.requires_grad})")
+
+    __str__ = __repr__
+
+
+_unnamed = 0
+
+
+def _next_default_name() -> str:
+    """MindSpore's placeholder name for a Parameter created without one: Parameter#1, Parameter#2, ..."""
+    global _unnamed
+    _unnamed += 1
+    return f"Parameter#{_unnamed}"
 
 
 def _raw(x: Any) -> Any:

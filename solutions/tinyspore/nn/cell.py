@@ -9,7 +9,8 @@ tree (`head.0.weight` for the first layer of a SequentialCell called `head`). Ca
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..tensor import Parameter, Tensor
 
@@ -43,7 +44,7 @@ class Cell:
         elif isinstance(value, Cell):
             params, cells = self._registries()
             params.pop(name, None)
-            self.insert_child_to_cell(name, value)
+            self._adopt(name, value)
         else:
             if "_params" in self.__dict__:
                 self._params.pop(name, None)
@@ -68,22 +69,29 @@ class Cell:
         params[param_name] = param
         object.__setattr__(self, param_name, param)
 
-    def insert_child_to_cell(self, child_name: str, child_cell: "Cell") -> None:
-        """Register `child_cell` under `child_name`; its parameters are renamed `child_name.<name>`."""
+    def insert_child_to_cell(self, child_name: str, child_cell: Cell) -> None:
+        """Register `child_cell` under `child_name`.
+
+        As in MindSpore, this does not rename the child's parameters (assigning an attribute does).
+        """
+        if child_name is None or "." in str(child_name):
+            raise KeyError(f"insert_child_to_cell: the name {child_name!r} must not be None or contain '.'")
         if not isinstance(child_cell, Cell):
             raise TypeError(f"insert_child_to_cell: {child_name!r} is a {type(child_cell).__name__}, not a Cell")
-        if "." in str(child_name):
-            raise KeyError(f"insert_child_to_cell: the name {child_name!r} must not contain '.'")
         _, cells = self._registries()
         cells[str(child_name)] = child_cell
         object.__setattr__(self, str(child_name), child_cell)
+
+    def _adopt(self, name: str, child: Cell) -> None:
+        """`self.name = child`: register it and rename its parameters `name.<path in child>`."""
+        self.insert_child_to_cell(name, child)
         if self._auto_prefix:
-            child_cell.update_parameters_name(f"{child_name}.")
+            child.update_parameters_name(f"{name}.")
 
     def update_parameters_name(self, prefix: str = "", recurse: bool = True) -> None:
-        """Prefix the names of all parameters below this cell (what adopting a child does)."""
-        for param in self.get_parameters(expand=recurse):
-            param.name = prefix + param.name
+        """Name every parameter below this cell `prefix + <its path in this cell>` (MindSpore's rule)."""
+        for path, param in self.parameters_and_names(expand=recurse):
+            param.name = prefix + path
             param._name_is_default = False
 
     # ----- running --------------------------------------------------------------------------------
@@ -94,18 +102,18 @@ class Cell:
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.construct(*inputs, **kwargs)
 
-    def set_train(self, mode: bool = True) -> "Cell":
+    def set_train(self, mode: bool = True) -> Cell:
         """Training mode on (Dropout drops, BatchNorm uses batch statistics) or off, for the whole tree."""
         for _, cell in self.cells_and_names():
             object.__setattr__(cell, "training", mode)
         return self
 
-    def set_grad(self, requires_grad: bool = True) -> "Cell":
+    def set_grad(self, requires_grad: bool = True) -> Cell:
         """Accepted for MindSpore compatibility; gradients here come from `grad`/`value_and_grad`."""
         return self
 
     # ----- walking the tree -----------------------------------------------------------------------
-    def cells_and_names(self, cells: Any = None, name_prefix: str = "") -> Iterator[tuple[str, "Cell"]]:
+    def cells_and_names(self, cells: Any = None, name_prefix: str = "") -> Iterator[tuple[str, Cell]]:
         """This cell (named '') and every cell below it, each once, with dotted names."""
         seen: set[int] = set()
         stack = [(name_prefix, self)]
@@ -119,11 +127,11 @@ class Cell:
                         for child_name, child in cell._cells.items()]
             stack.extend(reversed(children))
 
-    def name_cells(self) -> "OrderedDict[str, Cell]":
+    def name_cells(self) -> OrderedDict[str, Cell]:
         """The direct children by name."""
         return OrderedDict(self._cells)
 
-    def cells(self) -> Iterator["Cell"]:
+    def cells(self) -> Iterator[Cell]:
         return iter(self._cells.values())
 
     def parameters_and_names(self, name_prefix: str = "", expand: bool = True) -> Iterator[tuple[str, Parameter]]:
@@ -147,15 +155,15 @@ class Cell:
     def untrainable_params(self, recurse: bool = True) -> list[Parameter]:
         return [p for p in self.get_parameters(expand=recurse) if not p.requires_grad]
 
-    def parameters_dict(self, recurse: bool = True) -> "OrderedDict[str, Parameter]":
+    def parameters_dict(self, recurse: bool = True) -> OrderedDict[str, Parameter]:
         return OrderedDict((p.name, p) for p in self.get_parameters(expand=recurse))
 
-    def apply(self, fn: Any) -> "Cell":
+    def apply(self, fn: Any) -> Cell:
         for _, cell in self.cells_and_names():
             fn(cell)
         return self
 
-    def to_float(self, dst_type: Any) -> "Cell":
+    def to_float(self, dst_type: Any) -> Cell:
         """Cast every parameter to `dst_type`."""
         for param in self.get_parameters():
             param._data = param._data.astype(Tensor(0, dst_type)._data.dtype)
@@ -163,15 +171,15 @@ class Cell:
 
     # ----- printing -------------------------------------------------------------------------------
     def extend_repr(self) -> str:
-        """What goes between the angle brackets of this cell's repr; subclasses say their settings."""
+        """What goes inside the parentheses of this cell's repr; subclasses state their settings."""
         return ""
 
     def __repr__(self) -> str:
-        head = f"{type(self).__name__}<{self.extend_repr()}"
+        extra = self.extend_repr()
         if not self._cells:
-            return head + ">"
-        lines = [head]
+            return f"{type(self).__name__}({extra})"
+        lines = [f"{type(self).__name__}("] + ([f"  {extra}"] if extra else [])
         for name, cell in self._cells.items():
             child = repr(cell).replace("\n", "\n  ")
             lines.append(f"  ({name}): {child}")
-        return "\n".join(lines) + "\n  >"
+        return "\n".join(lines) + "\n)"

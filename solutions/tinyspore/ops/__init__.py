@@ -6,7 +6,8 @@ composition of them, so all of them are differentiable unless said otherwise.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,6 @@ from .primitives import (
     abs,
     add,
     broadcast_to,
-    cast as _cast,
     clip,
     concat,
     cos,
@@ -28,8 +28,6 @@ from .primitives import (
     expand_dims,
     log,
     log1p,
-    log_softmax as _log_softmax,
-    logsumexp as _logsumexp,
     matmul,
     maximum,
     minimum,
@@ -40,7 +38,6 @@ from .primitives import (
     reshape,
     sigmoid,
     sin,
-    softmax as _softmax,
     softplus,
     sqrt,
     square,
@@ -51,6 +48,18 @@ from .primitives import (
     sum_to_shape,
     tanh,
     where,
+)
+from .primitives import (
+    cast as _cast,
+)
+from .primitives import (
+    log_softmax as _log_softmax,
+)
+from .primitives import (
+    logsumexp as _logsumexp,
+)
+from .primitives import (
+    softmax as _softmax,
 )
 
 __all__ = [
@@ -102,14 +111,14 @@ def min(input: Any, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A
 
 
 def argmax(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Index of the largest value (int32; no gradient)."""
+    """Index of the largest value (int64, as in MindSpore; no gradient)."""
     data = input._data if isinstance(input, Tensor) else np.asarray(input)
-    return Tensor._wrap(np.asarray(np.argmax(data, axis=dim, keepdims=keepdim), dtype=np.int32))
+    return Tensor._wrap(np.asarray(np.argmax(data, axis=dim, keepdims=keepdim), dtype=np.int64))
 
 
 def argmin(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
     data = input._data if isinstance(input, Tensor) else np.asarray(input)
-    return Tensor._wrap(np.asarray(np.argmin(data, axis=dim, keepdims=keepdim), dtype=np.int32))
+    return Tensor._wrap(np.asarray(np.argmin(data, axis=dim, keepdims=keepdim), dtype=np.int64))
 
 
 def transpose(input: Any, input_perm: Sequence[int]) -> Tensor:

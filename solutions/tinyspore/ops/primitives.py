@@ -15,7 +15,8 @@ while `grad` is recording, stores the inputs and `backward` on the output for `a
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -157,8 +158,10 @@ def mul(x, y):
 
 @primitive(inputs=2)
 def div(x, y):
-    """x / y elementwise with broadcasting (true division)."""
+    """x / y elementwise with broadcasting (true division; int / int gives float32, as in MindSpore)."""
     out = _elementwise("div", np.true_divide, x, y)
+    if out.dtype == np.float64 and x.dtype.kind in "iub" and y.dtype.kind in "iub":
+        out = out.astype(np.float32)
 
     def backward(g):
         gx = g / y
