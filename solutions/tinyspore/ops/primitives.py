@@ -44,9 +44,16 @@ def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def _to_input(value: Any, like: np.ndarray | None) -> np.ndarray:
-    """A non-Tensor input (number, list, ndarray) as an array; a number takes the dtype of `like`."""
-    if isinstance(value, _NUMBER) and like is not None and like.dtype.kind == "f":
-        return np.asarray(value, dtype=like.dtype)
+    """A non-Tensor input (number, list, ndarray) as an array.
+
+    A number adopts the tensor's dtype where that loses nothing, as MindSpore does: float32 + 1.5 stays
+    float32, int32 + 1 stays int32, and int32 + 1.5 becomes float32.
+    """
+    if isinstance(value, _NUMBER) and like is not None:
+        if like.dtype.kind == "f":
+            return np.asarray(value, dtype=like.dtype)
+        if like.dtype.kind in "iu" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            return np.asarray(value, dtype=like.dtype)
     array = np.asarray(value)
     if array.dtype == np.float64 and not isinstance(value, np.ndarray):
         array = array.astype(np.float32)  # Python floats are float32, as in Tensor(...)
@@ -102,6 +109,15 @@ def _broadcast_error(op: str, x: np.ndarray, y: np.ndarray) -> ValueError:
     return ValueError(f"{op}: shapes {x.shape} and {y.shape} do not broadcast")
 
 
+def _promote(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """MindSpore's rule for mixed inputs: the float side's dtype wins (int32 + float32 is float32)."""
+    if x.dtype.kind == "f" and y.dtype.kind in "iub":
+        return x, y.astype(x.dtype)
+    if y.dtype.kind == "f" and x.dtype.kind in "iub":
+        return x.astype(y.dtype), y
+    return x, y
+
+
 def _elementwise(op: str, fn: Callable, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     try:
         return fn(x, y)
@@ -135,6 +151,7 @@ def _expand_reduced(g: np.ndarray, shape: tuple, axes: tuple[int, ...] | None, k
 @primitive(inputs=2)
 def add(x, y):
     """x + y with broadcasting."""
+    x, y = _promote(x, y)
     def backward(g):
         return sum_to_shape(g, x.shape), sum_to_shape(g, y.shape)
     return _elementwise("add", np.add, x, y), backward
@@ -143,6 +160,7 @@ def add(x, y):
 @primitive(inputs=2)
 def sub(x, y):
     """x - y with broadcasting."""
+    x, y = _promote(x, y)
     def backward(g):
         return sum_to_shape(g, x.shape), sum_to_shape(-g, y.shape)
     return _elementwise("sub", np.subtract, x, y), backward
@@ -151,6 +169,7 @@ def sub(x, y):
 @primitive(inputs=2)
 def mul(x, y):
     """x * y elementwise with broadcasting."""
+    x, y = _promote(x, y)
     def backward(g):
         return sum_to_shape(g * y, x.shape), sum_to_shape(g * x, y.shape)
     return _elementwise("mul", np.multiply, x, y), backward
@@ -159,6 +178,7 @@ def mul(x, y):
 @primitive(inputs=2)
 def div(x, y):
     """x / y elementwise with broadcasting (true division; int / int gives float32, as in MindSpore)."""
+    x, y = _promote(x, y)
     out = _elementwise("div", np.true_divide, x, y)
     if out.dtype == np.float64 and x.dtype.kind in "iub" and y.dtype.kind in "iub":
         out = out.astype(np.float32)
@@ -180,6 +200,7 @@ def neg(x):
 @primitive(inputs=2)
 def pow(x, y):  # noqa: A001 (MindSpore's name)
     """x ** y elementwise with broadcasting."""
+    x, y = _promote(x, y)
     out = _elementwise("pow", np.power, x, y)
 
     def backward(g):
@@ -201,6 +222,7 @@ def square(x):
 @primitive(inputs=2)
 def maximum(x, y):
     """The larger of x and y elementwise; on a tie the gradient goes to x."""
+    x, y = _promote(x, y)
     out = _elementwise("maximum", np.maximum, x, y)
 
     def backward(g):
@@ -212,6 +234,7 @@ def maximum(x, y):
 @primitive(inputs=2)
 def minimum(x, y):
     """The smaller of x and y elementwise; on a tie the gradient goes to x."""
+    x, y = _promote(x, y)
     out = _elementwise("minimum", np.minimum, x, y)
 
     def backward(g):
