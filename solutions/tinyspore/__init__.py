@@ -19,6 +19,7 @@ from .common.initializer import initializer
 from .common.seed import get_seed, set_seed
 from .context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context
 from . import ops, nn, dataset, train
+from .train import Model, load_checkpoint, load_param_into_net, save_checkpoint
 
 ParameterTuple = tuple
 __version__ = "0.1.0"
@@ -28,4 +29,5 @@ __all__ = [
     "set_context", "get_context", "GRAPH_MODE", "PYNATIVE_MODE", "grad", "value_and_grad", "GradOperation",
     "ops", "nn", "dataset", "train", "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
     "uint8", "half", "single", "double", "int_", "float_",
+    "Model", "save_checkpoint", "load_checkpoint", "load_param_into_net",
 ]
