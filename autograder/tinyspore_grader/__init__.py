@@ -1,1 +1,12 @@
-"""The check library and grading tools of the TinySpore course (placeholder)."""
+"""The check library and grading tools of the TinySpore course.
+
+- `CheckFailure`, `Case`, `Mistake`, `run_check`, `same`, `pick`: what check modules and notebooks use
+  (see `tinyspore_grader.core`).
+- `tinyspore_grader.checks.chNN_topic`: the checks of chapter NN, one `check_<exercise>` per exercise.
+- `python -m tinyspore_grader build|release|check ...`: see `tinyspore_grader.__main__`.
+"""
+
+from .core import Case, CheckFailure, Mistake, Raised, pick, run_check, same
+from .summary import describe
+
+__all__ = ["Case", "CheckFailure", "Mistake", "Raised", "describe", "pick", "run_check", "same"]

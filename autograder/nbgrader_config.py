@@ -1,0 +1,30 @@
+"""nbgrader's configuration for the TinySpore course: solutions/ is the source, course/ the release.
+
+Run nbgrader from this folder (`cd autograder && nbgrader generate_assignment 01_tensors`), or use
+`python -m tinyspore_grader release` from anywhere, which runs the same generate_assignment with this file.
+The course root is this folder, so nbgrader's own files (gradebook.db, submitted/, autograded/, feedback/)
+stay here (and out of git); source and release are the repo's solutions/ and course/, given as absolute
+paths because they sit beside this folder, not inside it.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - traitlets provides get_config() to config files
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+c.CourseDirectory.course_id = "tinyspore"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.source_directory = os.path.join(REPO, "solutions")
+c.CourseDirectory.release_directory = os.path.join(REPO, "course")
+# What must not reach course/: the chapter's text source (NN_topic.py, its jupytext twin), caches, checkpoints.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "[0-9][0-9]_*.py",
+                            ".pytest_cache"]
+
+# Learners see this in place of a solution region, and nothing of the hidden tests.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# Release notebooks start without outputs (generate_assignment's default ClearOutput), and autograding
+# reruns every cell of a submission in a fresh kernel with a time limit per cell.
+c.ExecutePreprocessor.timeout = 120
