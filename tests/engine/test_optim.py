@@ -646,3 +646,27 @@ def test_other_optimizers_fit_the_line_too(make):
         optimizer(grads)
     np.testing.assert_allclose(net.weight.asnumpy(), [[2.0]], atol=0.05)
     np.testing.assert_allclose(net.bias.asnumpy(), [0.5], atol=0.05)
+
+
+def test_a_learners_own_optimizer_subclass_uses_the_base_helpers():
+    class PlainGD(nn.Optimizer):
+        """w <- w - lr * (g / loss_scale + weight_decay * w), written with the base class's helpers."""
+
+        def construct(self, gradients):
+            gradients = self.scale_grad(self.decay_weight(gradients))
+            lr = self.get_lr()
+            for param, grad in zip(self.parameters, gradients):
+                param.set_data(param - lr * grad)
+            return True
+
+    p, q = make_params(qname="gamma")
+    opt = PlainGD(0.1, [p, q], weight_decay=0.5, loss_scale=2.0)
+    assert opt((Tensor(GP[0]), Tensor(GQ[0]))) is True
+    np.testing.assert_allclose(p.asnumpy(), P0 - 0.1 * (GP[0] / 2 + 0.5 * P0), rtol=1e-6)
+    np.testing.assert_allclose(q.asnumpy(), Q0 - 0.1 * GQ[0] / 2, rtol=1e-6)  # 'gamma': no decay
+
+
+def test_repr_states_the_hyperparameters():
+    text = repr(nn.SGD(list(make_params()), 0.1, momentum=0.9))
+    assert text.startswith("SGD") and "learning_rate=0.1, momentum=0.9, dampening=0.0, nesterov=False" in text
+    assert "beta1=0.9, beta2=0.999, eps=1e-08" in repr(nn.Adam(list(make_params())))

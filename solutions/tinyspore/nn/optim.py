@@ -26,8 +26,8 @@ Then each optimizer applies its own rule to each parameter w with gradient g (t 
                 centered: gbar <- rho*gbar + (1-rho)*g;  the root is sqrt(s - gbar*gbar + eps)
 
 These are the formulas of MindSpore 2.10's docstrings and kernels, checked number by number against
-MindSpore on CPU (see tests/engine/test_optim.py). They are not PyTorch's: PyTorch dampens the first
-momentum step, puts Adam's eps after the bias correction and starts RMSProp's average at zero.
+MindSpore on CPU (see tests/engine/test_optim.py). They are not all PyTorch's: PyTorch adds Adam's eps
+after the bias correction, and starts RMSProp's average at zero with eps outside the square root.
 
 Every update rebinds `param._data` to a new array; nothing is written in place, so an array a learner
 saved with `asnumpy()` keeps its values after a step.
