@@ -233,8 +233,8 @@ class CrossEntropyLoss(LossBase):
             raise TypeError(f"CrossEntropyLoss: labels must be int32/int64 class indices or float class "
                             f"probabilities, got {labels.dtype}")
         if labels.shape != logits.shape:
-            raise ValueError(f"CrossEntropyLoss: float labels are class probabilities and must have the logits' "
-                             f"shape {logits.shape}, got {labels.shape} (class indices must be int32 or int64)")
+            raise ValueError(f"CrossEntropyLoss: {labels.dtype} labels are class probabilities and must have the "
+                             f"logits' shape {logits.shape}, got {labels.shape} (class indices must be int32 or int64)")
         return self._probability_loss(log_probs, labels, axis)
 
     def _probability_loss(self, log_probs: Tensor, labels: Tensor, axis: int) -> Tensor:
