@@ -24,6 +24,7 @@ import numpy as np
 from .summary import describe
 
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code"
+RAISED_HINT = "your code raised an error on this case: read its message and the line it points to."
 GENERIC_HINT = ("compare your result with `expected` on this case: check the shape first, "
                 "then the dtype, then the numbers.")
 
@@ -190,8 +191,9 @@ def _title(exercise: str, name: str) -> str:
 
 def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, reference: Callable,
               mistakes: Sequence[Mistake] = (), call: Callable = _call,
-              same: Callable[[Any, Any, Case], bool] = same, describe_case: Callable[[Case], str] | None = None,
-              generic_hint: str = GENERIC_HINT, quiet: bool = False) -> None:
+              same: Callable[[Any, Any, Case], bool] = same, match: Callable[[Any, Any, Case], bool] | None = None,
+              describe_case: Callable[[Case], str] | None = None, generic_hint: str = GENERIC_HINT,
+              quiet: bool = False) -> None:
     """Run `answer` and `reference` on every case; print one line if all agree, else raise `CheckFailure`.
 
     exercise: the id shown to the learner ("01.2"); name: the exercise name ("sum_to_shape").
@@ -199,8 +201,11 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
         on deep copies). Exercises on classes pass a `call` that builds the object and runs it.
     same(expected, got, case) -> bool: the comparison (default `same` above; pass a `functools.partial`
         of it for other tolerances, or your own for error messages that must name shapes).
+    match(wrong_outcome, got, case) -> bool: when a `Mistake(wrong=...)` matches the learner's outcome
+        (default: the module's plain `same`, under which two exceptions match when their types do).
     describe_case(case) -> str: how to show the inputs (default: argument names of `reference`).
     """
+    match = match or globals()["same"]
     title = _title(exercise, name)
     if answer is None or not callable(answer):
         raise CheckFailure(f"✘ {title}: expected a function or class called `{name}`, got {describe(answer)}")
@@ -213,7 +218,8 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
             raise CheckFailure(f"✘ {title}: {NOT_IMPLEMENTED}") from None
         if same(expected, got, case):
             continue
-        hint = next((m.hint for m in mistakes if m.matches(case, got, call, same)), generic_hint)
+        hint = next((m.hint for m in mistakes if m.matches(case, got, call, match)),
+                    RAISED_HINT if isinstance(got, Raised) else generic_hint)
         shown = describe_case(case) if describe_case else _describe_inputs(reference, case)
         lines = [f"✘ {title}: case {number} of {len(cases)} fails" + (f" ({case.note})" if case.note else ""),
                  f"  input:    {shown}",

@@ -68,7 +68,8 @@ BROADCAST_SHAPE_MISTAKES = [
     Mistake("error without the shapes",
             "your ValueError should name both shapes, e.g. `shapes (4, 3) and (4,) do not broadcast`, "
             "so that whoever reads it sees what went wrong.",
-            detect=lambda case, got: isinstance(got, Raised) and isinstance(got.error, ValueError)),
+            detect=lambda case, got: isinstance(got, Raised) and isinstance(got.error, ValueError)
+            and _is_error_case(case)),
     Mistake("wrong exception type",
             "raise ValueError (not AssertionError, IndexError or another type) for shapes that do not broadcast.",
             detect=lambda case, got: isinstance(got, Raised) and _is_error_case(case)),

@@ -1,0 +1,68 @@
+"""Generic tests of the check library, over every chapter's check module (nothing to register).
+
+Every known mistake that comes with a wrong implementation (`Mistake(wrong=...)`) must be caught by its own
+exercise's check, with its own hint: otherwise the hint could never be shown, or would be shown for the
+wrong reason. Checks must also answer fast, and stubs get the one-line not-implemented message.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+
+import pytest
+from helpers import assert_not_implemented, failure
+
+import tinyspore_grader.checks
+from tinyspore_grader import Mistake
+
+
+def _check_modules():
+    return [importlib.import_module(f"tinyspore_grader.checks.{m.name}")
+            for m in pkgutil.iter_modules(tinyspore_grader.checks.__path__) if m.name.startswith("ch")]
+
+
+def _exercises():
+    """(module, exercise name, check, mistakes) for every `<NAME>_MISTAKES` list that has a `check_<name>`."""
+    found = []
+    for module in _check_modules():
+        for attr, value in vars(module).items():
+            if attr.endswith("_MISTAKES") and attr.isupper():
+                name = attr.removesuffix("_MISTAKES").lower()
+                check = getattr(module, f"check_{name}", None)
+                assert check is not None, f"{module.__name__}.{attr} has no check_{name}"
+                found.append(pytest.param(module, name, check, value, id=f"{module.__name__.rsplit('.', 1)[1]}.{name}"))
+    return found
+
+
+EXERCISES = _exercises()
+
+
+@pytest.mark.parametrize("module, name, check, mistakes", EXERCISES)
+def test_every_wrong_mistake_gets_its_own_hint(module, name, check, mistakes):
+    for mistake in mistakes:
+        assert isinstance(mistake, Mistake)
+        if mistake.wrong is None:
+            continue
+        message = failure(check, mistake.wrong)
+        assert f"hint:     {mistake.hint}" in message, f"mistake {mistake.name!r} got another hint:\n{message}"
+
+
+@pytest.mark.parametrize("module, name, check, mistakes", EXERCISES)
+def test_stub_gets_the_not_implemented_message(module, name, check, mistakes):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    assert_not_implemented(check, stub)
+
+
+@pytest.mark.parametrize("module, name, check, mistakes", EXERCISES)
+def test_check_answers_fast(module, name, check, mistakes):
+    wrong = next((m.wrong for m in mistakes if m.wrong is not None), None)
+    if wrong is None:
+        pytest.skip("no wrong implementation to time")
+    start = time.perf_counter()
+    for hidden in (False, True):
+        failure(check, wrong, hidden=hidden)
+    assert time.perf_counter() - start < 1.0
