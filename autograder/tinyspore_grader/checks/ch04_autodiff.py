@@ -1,0 +1,878 @@
+"""Checks of chapter 04, autodiff: a central-difference gradient, the backward rules of mul, matmul, sum and
+the elementwise functions, the topological order of a graph, and the backward pass that accumulates.
+
+Each `check_<exercise>(answer, hidden=False)` runs the answer against the reference (NumPy and the backward
+rules of `tinyspore.ops.primitives`) on fixed-seed cases; `hidden=True` uses other seeds and cases.
+
+The graph exercises (04.6, 04.7) work on any node object with the attributes of the chapter's `Node`
+(`value`, `parents`, `backward`, `name`). Every call gets a freshly built graph, so an answer that writes
+into arrays it should only read cannot spoil the next case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from tinyspore.ops import primitives as P
+from tinyspore.ops import sum_to_shape
+from tinyspore_grader import Case, Mistake, Raised, run_check, same
+
+_TIGHT = partial(same, rtol=1e-6, atol=1e-8)  # float64 answers that follow the same formula
+
+
+def _rng(hidden: bool, salt: int) -> np.random.Generator:
+    return np.random.default_rng(4000 + 100 * salt + (7 if hidden else 0))
+
+
+def _array(values: Any, dtype: Any = np.float64) -> np.ndarray:
+    """Random values rounded to 2 decimals (readable feedback) as an ndarray, also when 0-d."""
+    return np.asarray(np.round(values, 2), dtype=dtype)
+
+
+def _raised(got: Any, *types: type, text: str = "") -> bool:
+    return isinstance(got, Raised) and isinstance(got.error, types) and text in str(got.error)
+
+
+def _not_tuple_of_two(case: Case, got: Any) -> bool:
+    return not isinstance(got, (tuple, Raised)) or (isinstance(got, tuple) and len(got) != 2)
+
+
+# ----- 04.1 numeric_grad --------------------------------------------------------------------------------
+class _Function:
+    """A test function with a readable repr (`sum(x ** 2)`), so the feedback can show it."""
+
+    def __init__(self, formula: str, fn: Callable[[np.ndarray], Any]) -> None:
+        self.formula = formula
+        self.fn = fn
+
+    def __call__(self, x: np.ndarray) -> Any:
+        return self.fn(x)
+
+    def __repr__(self) -> str:
+        return self.formula
+
+
+def _logsumexp(x: np.ndarray) -> float:
+    top = x.max()
+    return float(top + np.log(np.exp(x - top).sum()))
+
+
+_FUNCTIONS = {
+    "square": _Function("sum(x ** 2)", lambda x: np.sum(x ** 2)),
+    "sinx": _Function("sum(sin(x) * x)", lambda x: np.sum(np.sin(x) * x)),
+    "cube": _Function("x ** 3 (x 0-d)", lambda x: x ** 3),
+    "exp2": _Function("sum(exp(2 * x))", lambda x: np.sum(np.exp(2 * x))),
+    "lse": _Function("logsumexp(x)", _logsumexp),
+    "prod": _Function("x[0] * x[1] ** 2", lambda x: x[0] * x[1] ** 2),
+    "tanh": _Function("sum(tanh(x) * [1, 2, 3])", lambda x: np.sum(np.tanh(x) * np.array([1.0, 2.0, 3.0]))),
+    "cosh": _Function("sum(cosh(3 * x))", lambda x: np.sum(np.cosh(3 * x))),
+    "quartic": _Function("sum(x ** 4) / 4", lambda x: np.sum(x ** 4) / 4),
+    "mix": _Function("x[0, 0] * exp(x[1, 0])", lambda x: x[0, 0] * np.exp(x[1, 0])),
+}
+
+
+def _numeric_grad(f: Callable, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """The reference: (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for every element i."""
+    x = np.array(x, dtype=np.float64)  # our own copy, nudged one element at a time
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        up = float(f(x))
+        x[i] = old - eps
+        down = float(f(x))
+        x[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def _numeric_grad_cases(hidden: bool) -> list[Case]:
+    rng = _rng(hidden, 1)
+    # (function, shape of x, eps, note); the large-eps case makes the central formula and eps visible.
+    plans = [("square", (3,), 1e-6, ""), ("sinx", (2, 3), 1e-5, ""), ("cube", (), 1e-4, "0-d x"),
+             ("exp2", (4,), 0.1, "a large eps: use the central formula with exactly this eps"),
+             ("lse", (2, 1, 3), 1e-6, "a size-1 axis"), ("prod", (2,), 1e-3, ""),
+             ("tanh", (3, 1), 1e-2, "")]
+    if hidden:
+        plans = [("quartic", (5,), 1e-4, ""), ("cosh", (3,), 0.05, "a large eps: use exactly this eps"),
+                 ("mix", (2, 1), 1e-6, ""), ("cube", (), 1e-3, "0-d x"), ("sinx", (1, 4), 1e-6, ""),
+                 ("lse", (3, 2), 1e-5, ""), ("square", (2, 2, 2), 0.5, "a large eps")]
+    return [Case((_FUNCTIONS[name], _array(rng.uniform(-1.5, 1.5, size=shape))), {"eps": eps}, note=note)
+            for name, shape, eps, note in plans]
+
+
+def _one_sided(f: Callable, x: np.ndarray, eps: float, forward: bool) -> np.ndarray:
+    x = np.array(x, dtype=np.float64)
+    base = float(f(x))
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps if forward else old - eps
+        grad[i] = (float(f(x)) - base) / eps if forward else (base - float(f(x))) / eps
+        x[i] = old
+    return grad
+
+
+def _not_restored(f: Callable, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += eps
+        up = float(f(x))
+        x[i] -= eps
+        x[i] -= eps
+        down = float(f(x))  # x[i] stays nudged down: the next elements see a shifted x
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def _ignores_eps(case: Case, got: Any) -> bool:
+    f, x = case.args
+    eps = case.kwargs["eps"]
+    if not isinstance(got, np.ndarray) or got.shape != np.shape(x) or eps < 1e-2:
+        return False
+    return bool(np.allclose(got, _numeric_grad(f, x, 1e-6), rtol=1e-4, atol=1e-6))
+
+
+NUMERIC_GRAD_MISTAKES = [
+    Mistake("forward difference",
+            "that is the forward difference (f(x + eps) - f(x)) / eps, whose error shrinks only like eps; "
+            "use the central difference (f(x + eps) - f(x - eps)) / (2 * eps), whose error shrinks like eps**2.",
+            wrong=lambda f, x, eps=1e-6: _one_sided(f, x, eps, forward=True)),
+    Mistake("backward difference",
+            "that is the one-sided difference (f(x) - f(x - eps)) / eps; use both sides: "
+            "(f(x + eps) - f(x - eps)) / (2 * eps).",
+            wrong=lambda f, x, eps=1e-6: _one_sided(f, x, eps, forward=False)),
+    Mistake("no factor 2",
+            "the two nudged points are 2 * eps apart: divide by 2 * eps, not by eps.",
+            wrong=lambda f, x, eps=1e-6: 2 * _numeric_grad(f, x, eps)),
+    Mistake("x not restored",
+            "put each element back after nudging it (`x[i] = old`), otherwise the next elements are "
+            "measured at a shifted point.",
+            wrong=_not_restored),
+    Mistake("ignores eps",
+            "use the `eps` you are given, not a step of your own: the check compares with the central "
+            "difference at exactly that eps (too small a step drowns in rounding, too large a step bends).",
+            detect=_ignores_eps),
+    Mistake("nudged every element at once",
+            "nudge ONE element at a time: f(x + eps) with the whole array shifted gives the slope along "
+            "(1, 1, ..., 1), the same number for every element.",
+            wrong=lambda f, x, eps=1e-6: np.full(np.shape(x), (float(f(x + eps)) - float(f(x - eps))) / (2 * eps))),
+    Mistake("wrong shape",
+            "return an array of x's shape (np.zeros_like(x), then fill it element by element with "
+            "`for i in np.ndindex(x.shape)`).",
+            detect=lambda case, got: isinstance(got, np.ndarray) and got.shape != np.shape(case.args[1])),
+    Mistake("not an ndarray",
+            "return a NumPy array of x's shape, not a list or a number.",
+            detect=lambda case, got: not isinstance(got, (np.ndarray, Raised))),
+    Mistake("float32",
+            "keep float64 (np.zeros_like(x) of a float64 x): float32 has only 7 digits, far too few for "
+            "differences of nearby values.",
+            detect=lambda case, got: isinstance(got, np.ndarray) and got.dtype != np.float64),
+]
+
+
+def check_numeric_grad(numeric_grad, hidden: bool = False) -> None:
+    """Exercise 04.1: numeric_grad(f, x, eps) -> float64 ndarray of x's shape (central differences)."""
+    run_check("04.1", "numeric_grad", numeric_grad, _numeric_grad_cases(hidden), reference=_numeric_grad,
+              mistakes=NUMERIC_GRAD_MISTAKES, same=_TIGHT)
+
+
+# ----- 04.2 mul_backward --------------------------------------------------------------------------------
+def _mul_backward(g: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(P.mul.forward(x, y)[1](g))
+
+
+def _binary_cases(hidden: bool, salt: int, plans: list) -> list[Case]:
+    rng = _rng(hidden, salt)
+    cases = []
+    for n, (x_shape, y_shape) in enumerate(plans):
+        dtype = np.float64 if n % 3 == 2 else np.float32
+        x = _array(rng.standard_normal(x_shape), dtype)
+        y = _array(rng.standard_normal(y_shape), dtype)
+        g = _array(rng.standard_normal(np.broadcast_shapes(x_shape, y_shape)), dtype)
+        cases.append(Case((g, x, y)))
+    return cases
+
+
+def _mul_cases(hidden: bool) -> list[Case]:
+    plans = [((3,), (3,)), ((4, 3), (3,)), ((4, 1), (1, 3)), ((), (2, 3)), ((2, 1, 3), (4, 1)),
+             ((1, 3), (4, 3)), ((2, 3), (2, 3))]
+    if hidden:
+        plans = [((5,), ()), ((3, 4), (3, 1)), ((2, 3, 4), (4,)), ((1, 1), (3, 2)), ((4, 1, 2), (3, 1)),
+                 ((2, 2), (2, 2)), ((3,), (2, 1))]
+    return _binary_cases(hidden, 2, plans)
+
+
+def _wrong_shape_pair(case: Case, got: Any) -> bool:
+    """A pair of arrays where at least one does not have its input's shape."""
+    g, x, y = case.args
+    return (isinstance(got, tuple) and len(got) == 2 and all(isinstance(v, np.ndarray) for v in got)
+            and (got[0].shape != x.shape or got[1].shape != y.shape))
+
+
+def _dtype_changed(case: Case, got: Any) -> bool:
+    return isinstance(got, tuple) and any(isinstance(v, np.ndarray) and v.dtype != case.args[0].dtype for v in got)
+
+
+MUL_BACKWARD_MISTAKES = [
+    Mistake("swapped factors",
+            "each input's gradient is g times the OTHER input: gx = g * y and gy = g * x.",
+            wrong=lambda g, x, y: (sum_to_shape(g * x, x.shape), sum_to_shape(g * y, y.shape))),
+    Mistake("forgot g",
+            "multiply by the incoming gradient g (the chain rule): gx = g * y, not just y.",
+            wrong=lambda g, x, y: (sum_to_shape(np.broadcast_to(y, g.shape), x.shape),
+                                   sum_to_shape(np.broadcast_to(x, g.shape), y.shape))),
+    Mistake("not summed over broadcast axes",
+            "an input that broadcasting stretched was used at many places, so its gradient is the SUM over "
+            "those places: return sum_to_shape(g * y, x.shape) and sum_to_shape(g * x, y.shape).",
+            detect=_wrong_shape_pair),
+    Mistake("not a pair",
+            "return the two gradients as a tuple: `return gx, gy`.",
+            detect=_not_tuple_of_two),
+    Mistake("changed the dtype",
+            "keep g's dtype (float32 stays float32): no float64 constants or np.zeros accumulators.",
+            detect=_dtype_changed),
+]
+
+
+def check_mul_backward(mul_backward, hidden: bool = False) -> None:
+    """Exercise 04.2: mul_backward(g, x, y) -> (gx, gy), each of its input's shape (broadcasting undone)."""
+    run_check("04.2", "mul_backward", mul_backward, _mul_cases(hidden), reference=_mul_backward,
+              mistakes=MUL_BACKWARD_MISTAKES)
+
+
+# ----- 04.3 matmul_backward -----------------------------------------------------------------------------
+def _matmul_backward(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return tuple(P.matmul.forward(a, b)[1](g))
+
+
+def _matmul_cases(hidden: bool) -> list[Case]:
+    rng = _rng(hidden, 3)
+    plans = [((2, 3), (3, 4)), ((3, 3), (3, 3)), ((1, 4), (4, 1)), ((2, 3, 4), (2, 4, 5)),
+             ((2, 3, 4), (4, 5)), ((3, 3), (2, 3, 3)), ((5, 2), (2, 2))]
+    if hidden:
+        plans = [((4, 2), (2, 3)), ((2, 2), (2, 2)), ((3, 1), (1, 3)), ((3, 2, 2), (3, 2, 4)),
+                 ((2, 1, 3, 2), (4, 2, 2)), ((4, 4), (3, 4, 4)), ((2, 5, 3), (3, 3))]
+    cases = []
+    for n, (a_shape, b_shape) in enumerate(plans):
+        dtype = np.float64 if n % 3 == 2 else np.float32
+        a = _array(rng.standard_normal(a_shape), dtype)
+        b = _array(rng.standard_normal(b_shape), dtype)
+        g = _array(rng.standard_normal(np.matmul(a, b).shape), dtype)
+        cases.append(Case((g, a, b), note="batched" if max(a.ndim, b.ndim) > 2 else ""))
+    return cases
+
+
+def _swap(m: np.ndarray) -> np.ndarray:
+    return np.swapaxes(m, -1, -2)
+
+
+MATMUL_BACKWARD_MISTAKES = [
+    Mistake(".T on a batch",
+            "`.T` reverses ALL the axes of a 3-D array; transpose only the last two: np.swapaxes(b, -1, -2) "
+            "(or b.transpose(0, 2, 1) for 3-D).",
+            wrong=lambda g, a, b: (sum_to_shape(g @ b.T, a.shape), sum_to_shape(a.T @ g, b.shape))),
+    Mistake("batch not summed",
+            "one input was broadcast over the batch (it has fewer leading axes, or size 1 there): sum its "
+            "gradient over those axes with sum_to_shape(gb, b.shape).",
+            wrong=lambda g, a, b: (g @ _swap(b), _swap(a) @ g)),
+    Mistake("no transpose",
+            "follow the shapes: a (n, k) @ b (k, m) = g (n, m), so ga = g @ b^T (n, m)@(m, k) and "
+            "gb = a^T @ g (k, n)@(n, m); without the transposes the shapes (or, for square matrices, "
+            "the numbers) are wrong.",
+            wrong=lambda g, a, b: (sum_to_shape(g @ b, a.shape), sum_to_shape(a @ g, b.shape))),
+    Mistake("transposed result",
+            "gb = a^T @ g, not g^T @ a (that is gb transposed): each gradient has its input's shape.",
+            wrong=lambda g, a, b: (sum_to_shape(g @ _swap(b), a.shape), _swap(g) @ a)),
+    Mistake("factors in the wrong order",
+            "matrix products do not commute: ga = g @ b^T (g on the left) and gb = a^T @ g (g on the right).",
+            wrong=lambda g, a, b: (sum_to_shape(_swap(b) @ g, a.shape), sum_to_shape(g @ _swap(a), b.shape))),
+    Mistake("shape error",
+            "the shapes do not fit: a (n, k) @ b (k, m) = g (n, m), so ga = g @ b^T and gb = a^T @ g "
+            "(with np.swapaxes(..., -1, -2) as the transpose for batches).",
+            detect=lambda case, got: _raised(got, ValueError, text="matmul")),
+    Mistake("not a pair",
+            "return the two gradients as a tuple: `return ga, gb`.",
+            detect=_not_tuple_of_two),
+    Mistake("wrong shape",
+            "each gradient has exactly its input's shape: ga like a, gb like b.",
+            detect=_wrong_shape_pair),
+]
+
+
+def check_matmul_backward(matmul_backward, hidden: bool = False) -> None:
+    """Exercise 04.3: matmul_backward(g, a, b) -> (ga, gb) for a @ b, 2-D or batched (batch axes broadcast)."""
+    run_check("04.3", "matmul_backward", matmul_backward, _matmul_cases(hidden), reference=_matmul_backward,
+              mistakes=MATMUL_BACKWARD_MISTAKES)
+
+
+# ----- 04.4 sum_backward --------------------------------------------------------------------------------
+def _sum_backward(g: np.ndarray, x_shape: tuple, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    (gx,) = P.reduce_sum.forward(np.zeros(x_shape, dtype=g.dtype), axis, keepdims)[1](g)
+    return gx
+
+
+def _sum_cases(hidden: bool) -> list[Case]:
+    rng = _rng(hidden, 4)
+    plans = [((3, 4), None, False), ((3, 4), 0, False), ((3, 4), 1, False), ((3, 4), 1, True),
+             ((3, 3), 1, False), ((2, 3, 4), (0, 2), False), ((3, 1, 4), 1, False), ((2, 3), -1, False),
+             ((2, 3), None, True), ((4,), 0, True)]
+    if hidden:
+        plans = [((4, 2), None, False), ((4, 2), 0, True), ((2, 2), 0, False), ((4, 4), 1, False),
+                 ((2, 3, 4), 1, False), ((2, 3, 4), (1, 2), True), ((2, 3, 4), -2, False),
+                 ((1, 5), 0, False), ((3, 2, 1), (0, -1), False), ((5,), None, False)]
+    cases = []
+    for n, (shape, axis, keepdims) in enumerate(plans):
+        dtype = np.float64 if n % 3 == 2 else np.float32
+        g_shape = np.sum(np.zeros(shape), axis=axis, keepdims=keepdims).shape
+        g = _array(rng.standard_normal(g_shape), dtype)
+        cases.append(Case((g, shape), {"axis": axis, "keepdims": keepdims}))
+    return cases
+
+
+def _plain_broadcast(g: np.ndarray, x_shape: tuple, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    return np.broadcast_to(g, x_shape)
+
+
+def _expand_always(g: np.ndarray, x_shape: tuple, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    if axis is None:
+        return np.broadcast_to(g, x_shape)
+    return np.broadcast_to(np.expand_dims(g, axis), x_shape)
+
+
+SUM_BACKWARD_MISTAKES = [
+    Mistake("no re-expansion",
+            "put the summed axes back as size 1 before broadcasting: with keepdims=False, "
+            "g = np.expand_dims(g, axis); then np.broadcast_to(g, x_shape). Broadcasting alone lines g up "
+            "on the right, which is the wrong axis unless you summed the leading one.",
+            wrong=_plain_broadcast),
+    Mistake("expanded twice",
+            "with keepdims=True the summed axes are still there (as size 1): broadcast g directly, "
+            "do not insert them again.",
+            wrong=_expand_always),
+    Mistake("divided by the count",
+            "that is the gradient of the MEAN; every input element enters the sum once, so its "
+            "gradient is g itself (copied), with no division.",
+            wrong=lambda g, s, axis=None, keepdims=False: _sum_backward(g, s, axis, keepdims)
+            * (np.prod(g.shape) / np.prod(s)).astype(g.dtype)),
+    Mistake("returned g",
+            "the gradient has x's shape, not g's: copy g along the summed axes (np.broadcast_to).",
+            detect=lambda case, got: isinstance(got, np.ndarray) and got.shape == case.args[0].shape
+            and got.shape != tuple(case.args[1])),
+    Mistake("changed the dtype",
+            "keep g's dtype: np.ones(x_shape) is float64, so np.ones(x_shape) * g makes a float32 g float64; "
+            "np.broadcast_to keeps the dtype.",
+            detect=lambda case, got: isinstance(got, np.ndarray) and got.dtype != case.args[0].dtype),
+    Mistake("wrong shape",
+            "return an array of exactly x_shape.",
+            detect=lambda case, got: isinstance(got, np.ndarray) and got.shape != tuple(case.args[1])),
+]
+
+
+def check_sum_backward(sum_backward, hidden: bool = False) -> None:
+    """Exercise 04.4: sum_backward(g, x_shape, axis=None, keepdims=False) -> ndarray of x_shape, g's dtype."""
+    run_check("04.4", "sum_backward", sum_backward, _sum_cases(hidden), reference=_sum_backward,
+              mistakes=SUM_BACKWARD_MISTAKES)
+
+
+# ----- 04.5 elementwise_backward ------------------------------------------------------------------------
+_ELEMENTWISE = {"relu": P.relu, "exp": P.exp, "log": P.log}
+
+
+def _elementwise_backward(op: str, g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    if op not in _ELEMENTWISE:
+        raise ValueError(f"elementwise_backward: unknown op {op!r}; expected 'relu', 'exp' or 'log'")
+    (gx,) = _ELEMENTWISE[op].forward(x)[1](g)
+    return gx
+
+
+def _elementwise_cases(hidden: bool) -> list[Case]:
+    rng = _rng(hidden, 5)
+    plans = [("relu", (5,)), ("relu", (3, 1)), ("exp", (4,)), ("exp", ()), ("log", (2, 3)), ("log", (3,)),
+             ("relu", (2, 2)), ("exp", (2, 1, 2)), ("log", ())]
+    if hidden:
+        plans = [("relu", (7,)), ("relu", ()), ("exp", (3, 2)), ("exp", (1, 3)), ("log", (4,)),
+                 ("log", (2, 1)), ("relu", (2, 3)), ("log", (1,)), ("exp", (5,))]
+    cases = []
+    for n, (op, shape) in enumerate(plans):
+        dtype = np.float64 if n % 3 == 2 else np.float32
+        if op == "log":
+            x = rng.uniform(0.2, 3.0, size=shape)
+        else:
+            x = rng.uniform(-2.0, 2.0, size=shape)
+        x = _array(x, dtype)
+        if op == "relu" and x.size > 2:
+            x.flat[1] = 0.0  # the kink: either side's slope is accepted there
+        g = _array(rng.uniform(-2.0, 2.0, size=shape), dtype)
+        g[g == 0] = 0.5  # a zero g would hide a missing factor
+        cases.append(Case((op, g, x)))
+    return cases
+
+
+def _same_elementwise(expected: Any, got: Any, case: Case) -> bool:
+    """The usual comparison; for relu at exactly x == 0 both 0 and g are accepted (the slope is undefined)."""
+    op, g, x = case.args
+    if op != "relu" or not isinstance(got, np.ndarray) or not isinstance(expected, np.ndarray):
+        return same(expected, got, case)
+    if got.shape != expected.shape or got.dtype != expected.dtype:
+        return False
+    kink = np.broadcast_to(x == 0, got.shape)
+    at_kink_ok = np.all(np.isclose(got[kink], 0) | np.isclose(got[kink], np.broadcast_to(g, got.shape)[kink]))
+    return bool(at_kink_ok and np.allclose(got[~kink], expected[~kink], rtol=1e-5, atol=1e-6))
+
+
+def _wrong_for(op_name: str, rule: Callable) -> Callable:
+    """A wrong rule for one op; for the other ops it answers like the reference (so it never matches)."""
+    def wrong(op: str, g: np.ndarray, x: np.ndarray) -> Any:
+        if op != op_name:
+            raise _NoMatch
+        return rule(g, x)
+    return wrong
+
+
+class _NoMatch(Exception):
+    """Raised by a mistake's wrong rule on ops it is not about (a Raised outcome never equals an array)."""
+
+
+ELEMENTWISE_BACKWARD_MISTAKES = [
+    Mistake("relu: wrong side",
+            "relu passes the gradient where x > 0 (slope 1) and blocks it where x < 0 (slope 0): g * (x > 0).",
+            wrong=_wrong_for("relu", lambda g, x: g * (x < 0))),
+    Mistake("relu of g",
+            "the mask comes from the forward input x, not from g: g * (x > 0), not max(g, 0).",
+            wrong=_wrong_for("relu", lambda g, x: np.maximum(g, 0))),
+    Mistake("relu: forgot g",
+            "multiply the slope by the incoming gradient: g * (x > 0).",
+            wrong=_wrong_for("relu", lambda g, x: (x > 0).astype(x.dtype))),
+    Mistake("exp: times x",
+            "d exp(x)/dx = exp(x), so the rule is g * exp(x), not g * x.",
+            wrong=_wrong_for("exp", lambda g, x: g * x)),
+    Mistake("exp: forgot g",
+            "multiply the local slope exp(x) by the incoming gradient: g * exp(x).",
+            wrong=_wrong_for("exp", lambda g, x: np.exp(x))),
+    Mistake("exp of g",
+            "the slope is taken at the forward input: g * exp(x), not exp(g).",
+            wrong=_wrong_for("exp", lambda g, x: np.exp(g))),
+    Mistake("log: 1 / g",
+            "d log(x)/dx = 1 / x, so the rule is g / x: divide by x, not by g.",
+            wrong=_wrong_for("log", lambda g, x: 1 / g)),
+    Mistake("log: g * x",
+            "d log(x)/dx = 1 / x, so the rule is g / x, not g * x.",
+            wrong=_wrong_for("log", lambda g, x: g * x)),
+    Mistake("log: forgot g",
+            "multiply the local slope 1 / x by the incoming gradient: g / x.",
+            wrong=_wrong_for("log", lambda g, x: 1 / x)),
+    Mistake("log: log instead of its slope",
+            "the backward rule uses the derivative of log, 1 / x, not log itself: g / x.",
+            wrong=_wrong_for("log", lambda g, x: g * np.log(x))),
+    Mistake("changed the dtype",
+            "keep g's dtype: (x > 0) is bool and g * (x > 0) keeps g's dtype; avoid float64 constants "
+            "such as np.ones(x.shape).",
+            detect=lambda case, got: isinstance(got, np.ndarray) and got.dtype != case.args[1].dtype),
+    Mistake("not an ndarray",
+            "return a NumPy array of x's shape (for a 0-d x, a 0-d array is fine).",
+            detect=lambda case, got: not isinstance(got, (np.ndarray, np.generic, Raised))),
+]
+
+
+def check_elementwise_backward(elementwise_backward, hidden: bool = False) -> None:
+    """Exercise 04.5: elementwise_backward(op, g, x) -> gx for op in 'relu', 'exp', 'log'."""
+    run_check("04.5", "elementwise_backward", elementwise_backward, _elementwise_cases(hidden),
+              reference=_elementwise_backward, mistakes=ELEMENTWISE_BACKWARD_MISTAKES, same=_same_elementwise)
+
+
+# ----- graphs for 04.6 and 04.7 -------------------------------------------------------------------------
+class _Node:
+    """The check's own node: the same attributes as the chapter's `Node`."""
+
+    def __init__(self, value: np.ndarray, parents: tuple = (), backward: Callable | None = None,
+                 name: str = "") -> None:
+        self.value = value
+        self.parents = tuple(parents)
+        self.backward = backward
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Node({self.name})"
+
+
+_OPS = {"add": (P.add.forward, "+"), "mul": (P.mul.forward, "*"), "matmul": (P.matmul.forward, "@"),
+        "relu": (P.relu.forward, "relu"), "exp": (P.exp.forward, "exp"), "log": (P.log.forward, "log"),
+        "sum": (P.reduce_sum.forward, "sum")}
+
+
+@dataclass(frozen=True)
+class _Graph:
+    """A graph as a recipe: ('a', array) for an input, ('c', 'mul', ('a', 'b')) or ('s', 'sum', ('h',), {...})
+    for an op. The last step is the root. `build()` makes fresh nodes every time."""
+
+    steps: tuple
+    title: str
+
+    def build(self) -> tuple[_Node, dict[str, _Node]]:
+        nodes: dict[str, _Node] = {}
+        for step in self.steps:
+            name = step[0]
+            if isinstance(step[1], np.ndarray):
+                nodes[name] = _Node(step[1].copy(), (), None, name)
+                continue
+            op, parent_names = step[1], step[2]
+            attrs = step[3] if len(step) > 3 else {}
+            parents = tuple(nodes[p] for p in parent_names)
+            out, backward = _OPS[op][0](*(p.value for p in parents), **attrs)
+            nodes[name] = _Node(np.asarray(out), parents, backward, name)
+        return nodes[self.steps[-1][0]], nodes
+
+    def text(self) -> str:
+        parts = []
+        for step in self.steps:
+            if isinstance(step[1], np.ndarray):
+                parts.append(f"{step[0]} {step[1].dtype} {step[1].shape}" if step[1].ndim else step[0])
+            else:
+                symbol = _OPS[step[1]][1]
+                args = step[2]
+                if symbol in "+*@" and len(args) == 2:
+                    parts.append(f"{step[0]} = {args[0]} {symbol} {args[1]}")
+                else:
+                    parts.append(f"{step[0]} = {symbol}({', '.join(args)})")
+        return f"{self.title}: " + "; ".join(parts)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+def _scalar(value: float) -> np.ndarray:
+    return np.array(value, dtype=np.float64)
+
+
+def _compass_graph() -> _Graph:
+    """The chapter's example f = (a * b + c) * a with a = 2, b = -3, c = 10 (a is used twice)."""
+    return _Graph((("a", _scalar(2.0)), ("b", _scalar(-3.0)), ("c", _scalar(10.0)), ("d", "mul", ("a", "b")),
+                   ("e", "add", ("d", "c")), ("f", "mul", ("e", "a"))), "f = (a * b + c) * a")
+
+
+def _random_dag(rng: np.random.Generator, n_inputs: int, n_ops: int) -> _Graph:
+    """Random adds and products of earlier nodes (reuse is frequent, x + x too); the root joins what is left."""
+    steps: list = [(f"x{i}", _scalar(float(rng.uniform(0.5, 1.2)))) for i in range(n_inputs)]
+    names = [s[0] for s in steps]
+    unused = set(names)
+    for i in range(n_ops):
+        op = "mul" if rng.random() < 0.4 else "add"
+        parents = tuple(str(p) for p in rng.choice(names, size=2, replace=True))
+        steps.append((f"n{i}", op, parents))
+        unused -= set(parents)
+        unused.add(f"n{i}")
+        names.append(f"n{i}")
+    rest = [n for n in names if n in unused]
+    acc = rest[0]
+    for j, other in enumerate(rest[1:]):
+        steps.append((f"j{j}", "add", (acc, other)))
+        acc = f"j{j}"
+    return _Graph(tuple(steps), f"a random graph of {len(steps)} nodes")
+
+
+def _chain(length: int) -> _Graph:
+    """v0, v1 = v0 + v0, v2 = v1 + v0, v3 = v2 + v1, ...: every node is used by the next two."""
+    steps: list = [("v0", _scalar(0.9))]
+    for i in range(1, length):
+        steps.append((f"v{i}", "add", (f"v{i - 1}", f"v{max(i - 2, 0)}")))
+    return _Graph(tuple(steps), f"a chain of {length} nodes, each used twice")
+
+
+def _network(rng: np.random.Generator, n: int, k: int, m: int) -> _Graph:
+    """loss = sum(relu(x @ W + b) * relu(x @ W + b) ... ): a tiny layer whose hidden value is used twice."""
+    x, w, b = rng.standard_normal((n, k)), rng.standard_normal((k, m)) * 0.5, rng.standard_normal(m) * 0.1
+    return _Graph((("x", x), ("W", w), ("b", b), ("z", "matmul", ("x", "W")), ("y", "add", ("z", "b")),
+                   ("h", "relu", ("y",)), ("q", "mul", ("h", "h")), ("loss", "sum", ("q",))),
+                  "a tiny layer")
+
+
+def _topo_graphs(hidden: bool) -> list[_Graph]:
+    rng = _rng(hidden, 6)
+    one = _Graph((("x", _scalar(1.5)),), "a single input")
+    twice = _Graph((("x", _scalar(1.5)), ("y", "add", ("x", "x"))), "y = x + x")
+    diamond = _Graph((("a", _scalar(1.5)), ("b", "exp", ("a",)), ("c", "log", ("a",)), ("d", "mul", ("b", "c"))),
+                     "a diamond")
+    if hidden:
+        return [_Graph((("x", _scalar(0.5)), ("y", "mul", ("x", "x")), ("z", "mul", ("y", "x"))), "z = x * x * x"),
+                _network(rng, 2, 3, 2), _random_dag(rng, 3, 9), _random_dag(rng, 4, 14), _chain(40),
+                diamond, one]
+    return [_compass_graph(), twice, diamond, _network(rng, 3, 2, 2), _random_dag(rng, 3, 8), _chain(30), one]
+
+
+# ----- 04.6 topological_order ---------------------------------------------------------------------------
+def _topological_order(root: Any) -> list:
+    """Depth-first, iterative: a node is appended after all its parents."""
+    order, visited = [], {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _names(result: Any) -> Any:
+    """A list of nodes as their names (what the feedback shows); anything else unchanged."""
+    if isinstance(result, (list, tuple)) and all(hasattr(n, "parents") for n in result):
+        return type(result)(getattr(n, "name", "?") for n in result)
+    return result
+
+
+def _call_topo(fn: Callable, case: Case) -> Any:
+    graph = case.args[0]
+    root, _ = graph.build()
+    return _names(fn(root))
+
+
+def _parents_of(graph: _Graph) -> dict[str, tuple]:
+    return {s[0]: (() if isinstance(s[1], np.ndarray) else tuple(s[2])) for s in graph.steps}
+
+
+def _valid_order(names: Any, graph: _Graph) -> bool:
+    parents = _parents_of(graph)
+    root, _ = graph.build()
+    needed = {n.name for n in _topological_order(root)}
+    if not isinstance(names, list) or len(names) != len(needed) or set(names) != needed:
+        return False
+    position = {n: i for i, n in enumerate(names)}
+    return all(position[p] < position[n] for n in names for p in parents[n])
+
+
+def _same_topo(expected: Any, got: Any, case: Case) -> bool:
+    """Any valid order is right: every needed node once, each after its parents."""
+    return _valid_order(got, case.args[0])
+
+
+def _has_duplicates(case: Case, got: Any) -> bool:
+    return isinstance(got, list) and len(got) != len(set(map(str, got)))
+
+
+def _reversed_order(case: Case, got: Any) -> bool:
+    return isinstance(got, list) and len(got) > 1 and _valid_order(got[::-1], case.args[0])
+
+
+def _missing_nodes(case: Case, got: Any) -> bool:
+    root, _ = case.args[0].build()
+    needed = {n.name for n in _topological_order(root)}
+    return isinstance(got, list) and set(map(str, got)) < needed
+
+
+def _describe_graph_case(case: Case) -> str:
+    return f"root of {case.args[0].text()}"
+
+
+TOPOLOGICAL_ORDER_MISTAKES = [
+    Mistake("reused node visited twice",
+            "a node used twice (like `a` in f = (a * b + c) * a) must appear once: keep a `visited` set and "
+            "skip a parent you have already seen.",
+            detect=_has_duplicates),
+    Mistake("root first",
+            "the order runs from the inputs to the root: a node comes AFTER all its parents, and the root "
+            "is last (append a node after visiting its parents, or reverse your list at the end).",
+            detect=_reversed_order),
+    Mistake("nodes missing",
+            "list every node the root depends on, inputs included: walk the parents of the parents too, "
+            "not just the root's own parents.",
+            detect=_missing_nodes),
+    Mistake("not a list",
+            "return a Python list of the nodes (not their names, values or a set).",
+            detect=lambda case, got: not isinstance(got, (list, Raised))),
+    Mistake("recursion too deep",
+            "your recursion is too deep for Python: walk with an explicit stack, or raise the limit with "
+            "sys.setrecursionlimit.",
+            detect=lambda case, got: _raised(got, RecursionError)),
+    Mistake("parent after child",
+            "a node may be appended only after ALL its parents are in the list: a depth-first walk that "
+            "appends each node after visiting its parents (post-order) does this; a breadth-first walk "
+            "from the root does not when a node is reached by paths of different lengths.",
+            detect=lambda case, got: isinstance(got, list)),
+]
+
+
+def check_topological_order(topological_order, hidden: bool = False) -> None:
+    """Exercise 04.6: topological_order(root) -> list of the nodes root depends on, each once, parents first."""
+    cases = [Case((graph,)) for graph in _topo_graphs(hidden)]
+    run_check("04.6", "topological_order", topological_order, cases, reference=_topological_order,
+              mistakes=TOPOLOGICAL_ORDER_MISTAKES, call=_call_topo, same=_same_topo,
+              describe_case=_describe_graph_case)
+
+
+# ----- 04.7 backward ------------------------------------------------------------------------------------
+class _NoGradient:
+    """The outcome "the returned dict has no entry for this node"."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _NoGradient) and other.name == self.name
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"no entry for node {self.name} in the returned dict"
+
+
+def _backward(root: Any, order: list) -> dict:
+    """Seed the root with ones, walk the order backwards, add up what each parent receives."""
+    grads = {root: np.ones_like(root.value)}
+    for node in reversed(order):
+        if node.backward is None:
+            continue
+        for parent, g in zip(node.parents, node.backward(grads[node])):
+            grads[parent] = grads[parent] + g if parent in grads else g
+    return grads
+
+
+def _shuffled_order(root: Any, seed: int) -> list:
+    """A valid topological order other than the depth-first one: Kahn's algorithm with random ties."""
+    nodes = _topological_order(root)
+    pending = {id(n): len({id(p) for p in n.parents}) for n in nodes}
+    children: dict[int, list] = {id(n): [] for n in nodes}
+    for n in nodes:
+        for p in {id(p): p for p in n.parents}.values():
+            children[id(p)].append(n)
+    rng = np.random.default_rng(seed)
+    ready = [n for n in nodes if pending[id(n)] == 0]
+    order = []
+    while ready:
+        node = ready.pop(int(rng.integers(len(ready))))
+        order.append(node)
+        for child in children[id(node)]:
+            pending[id(child)] -= 1
+            if pending[id(child)] == 0:
+                ready.append(child)
+    return order
+
+
+def _call_backward(fn: Callable, case: Case) -> Any:
+    """Build the graph afresh, run fn(root, order), return the gradient of the case's node."""
+    graph, name, shuffle = case.args
+    root, nodes = graph.build()
+    order = _shuffled_order(root, shuffle) if shuffle is not None else _topological_order(root)
+    grads = fn(root, order)
+    if not isinstance(grads, dict):
+        return grads
+    node = nodes[name]
+    return grads[node] if node in grads else _NoGradient(name)
+
+
+def _backward_cases(hidden: bool) -> list[Case]:
+    cases = []
+    for k, graph in enumerate(_backward_graphs(hidden)):
+        root, _ = graph.build()
+        shuffle = 10 * k + (7 if hidden else 0) if k % 2 else None
+        for node in _topological_order(root):
+            used = sum(p is node for other in _topological_order(root) for p in other.parents)
+            note = f"the gradient of {node.name}" + (f", used {used} times" if used > 1 else "")
+            cases.append(Case((graph, node.name, shuffle), note=note))
+    return cases
+
+
+def _backward_graphs(hidden: bool) -> list[_Graph]:
+    rng = _rng(hidden, 7)
+    twice = _Graph((("x", rng.standard_normal(3)), ("y", "add", ("x", "x")), ("s", "sum", ("y",))),
+                   "s = sum(x + x)")
+    vector_root = _Graph((("x", rng.standard_normal((2, 3))), ("e", "exp", ("x",)), ("y", "mul", ("e", "x"))),
+                         "y = exp(x) * x, a (2, 3) root")
+    logs = _Graph((("x", rng.uniform(0.5, 2, (3, 1))), ("b", rng.uniform(0.5, 2, 4)), ("y", "add", ("x", "b")),
+                   ("l", "log", ("y",)), ("m", "mul", ("l", "y")), ("s", "sum", ("m",), {"axis": 1})),
+                  "log and broadcasting")
+    twice_root = _Graph((("x", rng.standard_normal((2, 2))), ("y", "add", ("x", "x"))), "y = x + x, a (2, 2) root")
+    if hidden:
+        return [_network(rng, 3, 4, 2), twice_root, twice, _chain(12), logs, _random_dag(rng, 3, 7)]
+    return [_compass_graph(), twice, twice_root, _network(rng, 4, 3, 2), vector_root, logs, _random_dag(rng, 2, 6)]
+
+
+def _overwrite(root: Any, order: list) -> dict:
+    grads = {root: np.ones_like(root.value)}
+    for node in reversed(order):
+        if node.backward is not None:
+            for parent, g in zip(node.parents, node.backward(grads[node])):
+                grads[parent] = g
+    return grads
+
+
+def _in_place(root: Any, order: list) -> dict:
+    grads = {root: np.ones_like(root.value)}
+    for node in reversed(order):
+        if node.backward is not None:
+            for parent, g in zip(node.parents, node.backward(grads[node])):
+                if parent in grads:
+                    grads[parent] += g
+                else:
+                    grads[parent] = g
+    return grads
+
+
+def _scalar_seed(root: Any, order: list) -> dict:
+    grads = {root: 1.0}
+    for node in reversed(order):
+        if node.backward is not None:
+            for parent, g in zip(node.parents, node.backward(np.asarray(grads[node]))):
+                grads[parent] = grads[parent] + g if parent in grads else g
+    return grads
+
+
+def _describe_backward_case(case: Case) -> str:
+    graph, name, shuffle = case.args
+    how = " (the order given is not the depth-first one)" if shuffle is not None else ""
+    return f"backward(root, order) on {graph.text()}; we look at grads[{name}]{how}"
+
+
+BACKWARD_MISTAKES = [
+    Mistake("overwritten, not accumulated",
+            "a node used several times receives a gradient from each use: ADD them up "
+            "(`grads[p] = grads[p] + gp` if p already has one), do not overwrite.",
+            wrong=_overwrite),
+    Mistake("accumulated in place",
+            "do not add in place (`grads[p] += gp`): gp may be the very array another node holds "
+            "(add passes g through unchanged), or a read-only broadcast view; write "
+            "`grads[p] = grads[p] + gp`.",
+            wrong=_in_place),
+    Mistake("in place on a read-only array",
+            "do not add in place (`grads[p] += gp`): the gradient of a sum is a read-only broadcast view; "
+            "write `grads[p] = grads[p] + gp`.",
+            detect=lambda case, got: _raised(got, ValueError, text="read-only")),
+    Mistake("seed without the root's shape",
+            "seed the root with np.ones_like(root.value), an array of the root's shape and dtype (a root "
+            "need not be a scalar), not the number 1.",
+            wrong=_scalar_seed),
+    Mistake("forward order",
+            "walk `reversed(order)`: a node's gradient is complete only after every node that uses it "
+            "has passed its share back, and the root comes first.",
+            detect=lambda case, got: _raised(got, KeyError)),
+    Mistake("called backward on an input",
+            "inputs (leaves) have backward=None: skip them.",
+            detect=lambda case, got: _raised(got, TypeError, text="NoneType")),
+    Mistake("missing gradients",
+            "return a dict with the gradient of EVERY node in order (inputs, inner nodes and the root), "
+            "keyed by the node itself.",
+            detect=lambda case, got: isinstance(got, _NoGradient)),
+    Mistake("not a dict",
+            "return a dict {node: gradient}, keyed by the node objects.",
+            detect=lambda case, got: not isinstance(got, (np.ndarray, np.generic, float, _NoGradient, Raised))),
+]
+
+
+def check_backward(backward, hidden: bool = False) -> None:
+    """Exercise 04.7: backward(root, order) -> {node: gradient of sum(root) w.r.t. node} for every node."""
+    run_check("04.7", "backward", backward, _backward_cases(hidden), reference=_backward,
+              mistakes=BACKWARD_MISTAKES, call=_call_backward, describe_case=_describe_backward_case)
+
+
+__all__ = ["check_numeric_grad", "check_mul_backward", "check_matmul_backward", "check_sum_backward",
+           "check_elementwise_backward", "check_topological_order", "check_backward"]
