@@ -15,6 +15,7 @@ while `grad` is recording, stores the inputs and `backward` on the output for `a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -60,11 +61,13 @@ def _to_input(value: Any, like: np.ndarray | None) -> np.ndarray:
     return array
 
 
-def primitive(inputs: int = 1) -> Callable:
+def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
     """Make an op on Tensors from `forward(*arrays, *attributes) -> (out, backward)`.
 
     The first `inputs` positional arguments are tensors (a Tensor, number, list or ndarray); the
-    rest are attributes (axis, shape, ...) passed through unchanged.
+    rest are attributes (axis, shape, ...) passed through unchanged. With `uses_needs=True` the
+    backward is called as `backward(g, needs)`, where `needs[i]` says whether input i wants a
+    gradient, so an expensive op (matmul, conv) can skip the products nobody asked for.
     """
 
     def decorate(forward: Callable) -> Callable:
@@ -74,10 +77,12 @@ def primitive(inputs: int = 1) -> Callable:
             arrays = [t._data if isinstance(t, Tensor) else _to_input(t, like) for t in tensors]
             out, backward = forward(*arrays, *args[inputs:], **attrs)
             result = Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
-            if autodiff.recording and any(isinstance(t, Tensor) and t._tracked for t in tensors):
-                result._parents = tuple(t if isinstance(t, Tensor) else None for t in tensors)
-                result._backward = backward
-                result._tracked = True
+            if autodiff.recording:
+                needs = tuple(isinstance(t, Tensor) and t._tracked for t in tensors)
+                if any(needs):
+                    result._parents = tuple(t if isinstance(t, Tensor) else None for t in tensors)
+                    result._backward = functools.partial(backward, needs=needs) if uses_needs else backward
+                    result._tracked = True
             return result
 
         op.__name__ = forward.__name__
@@ -243,7 +248,7 @@ def minimum(x, y):
     return out, backward
 
 
-@primitive(inputs=2)
+@primitive(inputs=2, uses_needs=True)
 def matmul(a, b):
     """Matrix product, NumPy's rules: 2-D, batched (leading axes broadcast) and 1-D vectors."""
     if a.ndim == 0 or b.ndim == 0:
@@ -257,14 +262,14 @@ def matmul(a, b):
         raise ValueError(f"matmul: {a.shape} @ {b.shape}: batch shapes {a.shape[:-2]} and {b.shape[:-2]} "
                          f"do not broadcast") from None
 
-    def backward(g):
+    def backward(g, needs=(True, True)):
         # Treat vectors as (1, k) and (k, 1) matrices, then undo that and any batch broadcasting.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
-        ga = g2 @ np.swapaxes(b2, -1, -2)
-        gb = np.swapaxes(a2, -1, -2) @ g2
-        return sum_to_shape(ga, a2.shape).reshape(a.shape), sum_to_shape(gb, b2.shape).reshape(b.shape)
+        ga = sum_to_shape(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape) if needs[0] else None
+        gb = sum_to_shape(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape) if needs[1] else None
+        return ga, gb
     return out, backward
 
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""Run every benchmark: `python3 dev.py bench` or `python benchmarks/run.py [core|cnn]`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+BENCHMARKS = {"core": "benchmarks.bench_core", "cnn": "benchmarks.bench_cnn"}
+
+
+def main(names: list[str]) -> None:
+    for name in names or list(BENCHMARKS):
+        if name not in BENCHMARKS:
+            sys.exit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+        print(f"===== {name} =====")
+        importlib.import_module(BENCHMARKS[name]).main()
+        print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

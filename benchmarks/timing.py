@@ -1,0 +1,37 @@
+"""Timing helpers shared by the benchmarks: interleaved repeats, medians, ratios against a baseline."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def best_of(candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 20) -> dict[str, float]:
+    """Median seconds per call of each candidate.
+
+    The candidates take turns call by call, so that a slow moment of the machine hits all of them alike.
+    """
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def report(medians: dict[str, float], baseline: str, unit: str, target: tuple[str, float] | None = None) -> None:
+    """Print each median with its ratio to the baseline, and whether the target ratio is met."""
+    scale = {"ms": 1e3, "us": 1e6}[unit]
+    base = medians[baseline]
+    for name, seconds in medians.items():
+        print(f"  {name:<22} {seconds * scale:9.1f} {unit}   {seconds / base:5.2f}x {baseline}")
+    if target is not None:
+        name, limit = target
+        ratio = medians[name] / base
+        verdict = "meets" if ratio <= limit else "MISSES"
+        print(f"  {name} {verdict} the target of <= {limit:.2f}x {baseline} ({ratio:.2f}x)")
