@@ -402,6 +402,16 @@ def test_constant_learning_rate_is_a_float32_parameter_and_get_lr_returns_it():
     assert float(nn.SGD(list(make_params()), Tensor(0.25)).get_lr()) == 0.25
 
 
+def test_numpy_scalars_are_accepted_and_the_lr_parameter_can_be_changed_between_steps():
+    p = Parameter(Tensor(np.zeros(1, np.float32)), name="p")
+    opt = nn.SGD([p], np.float32(0.5), weight_decay=np.float64(0.0))
+    opt((Tensor(np.ones(1, np.float32)),))
+    opt.learning_rate.set_data(Tensor(0.25))  # what an lr callback does
+    opt((Tensor(np.ones(1, np.float32)),))
+    np.testing.assert_allclose(p.asnumpy(), [-0.75], rtol=1e-6)
+    assert float(nn.SGD([p], np.array(0.1)).get_lr()) == pytest.approx(0.1)
+
+
 def test_schedule_is_read_before_the_step_is_counted():
     p = Parameter(Tensor(P0), name="p")
     opt = nn.SGD([p], nn.ExponentialDecayLR(0.1, 0.5, 1))

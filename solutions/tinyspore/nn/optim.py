@@ -297,7 +297,8 @@ def _assign(param: Parameter, new: np.ndarray) -> None:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """An int or float, NumPy scalars included (np.float32(0.1) is not a Python float); not a bool."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 class Optimizer(Cell):
@@ -394,7 +395,7 @@ class Optimizer(Cell):
         if isinstance(learning_rate, LearningRateSchedule):
             self.dynamic_lr = True
             return learning_rate
-        if isinstance(learning_rate, Tensor) and learning_rate.ndim == 0:
+        if isinstance(learning_rate, (Tensor, np.ndarray)) and learning_rate.ndim == 0:
             return self._build_single_lr(float(learning_rate), name)
         if isinstance(learning_rate, (Tensor, np.ndarray, list, tuple)):
             values = np.asarray(learning_rate._data if isinstance(learning_rate, Tensor) else learning_rate,
