@@ -226,8 +226,8 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, pad_mode:
 def max_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), ceil_mode=False):
     """Largest value of each window of x (N, C, H, W); padding never wins (it is -inf).
 
-    Backward: each window's gradient goes to its argmax (the first one on ties); where windows
-    overlap, a pixel that is the maximum of several windows receives the sum.
+    Backward: each window's gradient goes to its argmax (the first tap in row-major order on ties);
+    where windows overlap, a pixel that is the maximum of several windows receives the sum.
     """
     h, w = x.shape[2:]
     ho = output_size(h, kernel[0], stride[0], dilation[0], pads[0], pads[1], ceil_mode)
@@ -235,19 +235,25 @@ def max_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)
     pads = _cover(pads, (h, w), kernel, stride, dilation, (ho, wo))
     lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     xp = _pad(x, pads, lowest)
-    # One pass per kernel tap (not per pixel): keep the running maximum and which tap gave it.
-    out = xp[_tap(xp, 0, 0, stride, dilation, (ho, wo))].copy()
-    arg = np.zeros(out.shape, dtype=np.uint16)
-    for tap in range(1, kernel[0] * kernel[1]):
-        values = xp[_tap(xp, *divmod(tap, kernel[1]), stride, dilation, (ho, wo))]
-        better = values > out
-        np.copyto(out, values, where=better)
-        arg[better] = tap
+    taps = [_tap(xp, p, q, stride, dilation, (ho, wo)) for p in range(kernel[0]) for q in range(kernel[1])]
+    # One pass per kernel tap (never per pixel): the running maximum of all windows at once.
+    out = xp[taps[0]].copy()
+    for tap in taps[1:]:
+        np.maximum(out, xp[tap], out=out)
+    # Windows that do not overlap send gradients to distinct pixels: write instead of accumulate.
+    disjoint = all(s >= (k - 1) * d + 1 for s, k, d in zip(stride, kernel, dilation))
 
     def backward(g):
         gxp = np.zeros(xp.shape, dtype=g.dtype)
-        for tap in range(kernel[0] * kernel[1]):
-            gxp[_tap(gxp, *divmod(tap, kernel[1]), stride, dilation, (ho, wo))] += np.where(arg == tap, g, 0)
+        unclaimed = np.ones(out.shape, dtype=bool)  # windows whose maximum has not been found yet
+        for tap in taps:
+            hit = xp[tap] == out
+            hit &= unclaimed  # on ties only the first maximal tap takes the gradient
+            unclaimed ^= hit
+            if disjoint:
+                np.multiply(g, hit, out=gxp[tap])
+            else:
+                gxp[tap] += g * hit
         return (_unpad(gxp, pads),)
 
     return out, backward
