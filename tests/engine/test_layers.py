@@ -303,6 +303,8 @@ def test_sequential_cell_append_to_dict_named_and_negative_insert():
     seq.insert(-1, nn.Dense(2, 2))
     assert [type(c).__name__ for c in seq] == ["Dense", "Dense", "ReLU"]  # MindSpore 2.10: the same
     assert names(seq) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    with pytest.raises(IndexError, match=r"SequentialCell.insert: index 4 is out of range \[-3, 3\]"):
+        seq.insert(4, nn.ReLU())
     seq[0] = nn.Dense(2, 5)
     assert [(p.name, p.shape) for p in seq.trainable_params()] == [
         ("0.weight", (5, 2)), ("0.bias", (5,)), ("1.weight", (2, 2)), ("1.bias", (2,))]

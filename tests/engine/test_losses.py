@@ -10,7 +10,7 @@ import pytest
 from gradcheck import assert_gradients_match
 
 import tinyspore as ms
-from tinyspore import Tensor, nn
+from tinyspore import Tensor, nn, ops
 
 PRED = np.array([[0.1, 0.9, -0.5], [1.2, -0.3, 0.4]], np.float32)
 TARGET = np.array([[0.0, 1.0, 0.0], [1.0, 0.5, -1.0]], np.float32)
@@ -71,9 +71,7 @@ def test_default_reductions_follow_mindspore():
 def test_loss_base_get_loss_weights_and_reduces():
     class WeightedAbs(nn.LossBase):
         def construct(self, logits, labels):
-            return self.get_loss(ops_abs(logits - labels), Tensor([[1.0, 2.0]]))
-
-    from tinyspore.ops import abs as ops_abs
+            return self.get_loss(ops.abs(logits - labels), Tensor([[1.0, 2.0]]))
 
     x, y = Tensor([[1.0, 2.0], [3.0, 5.0]]), Tensor([[0.0, 0.0], [0.0, 0.0]])
     assert WeightedAbs()(x, y).asnumpy() == pytest.approx((1 + 4 + 3 + 10) / 4)

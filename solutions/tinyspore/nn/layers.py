@@ -205,8 +205,10 @@ class _CellSequence(Cell):
     def insert(self, index: int, cell: Cell) -> None:
         """Put `cell` before position `index` (negative counts from the end); later children move up."""
         n = len(self)
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index <= n:
-            raise IndexError(f"{type(self).__name__}.insert: index {index!r} is out of range [{-n}, {n}]")
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__}.insert: index must be an int, got {type(index).__name__}")
+        if not -n <= index <= n:
+            raise IndexError(f"{type(self).__name__}.insert: index {index} is out of range [{-n}, {n}]")
         entries = self._entries()
         entries.insert(int(index) if index >= 0 else n + int(index), (str(index), cell, True))
         self._set_children(entries)
