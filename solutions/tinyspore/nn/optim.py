@@ -362,6 +362,7 @@ class Optimizer(Cell):
 
     # ----- construction helpers ------------------------------------------------------------------
     def _check_parameter_list(self, parameters: Any, what: str = "parameters") -> list:
+        """A non-empty list of Parameters, or (for the top level) of group dicts, never a mix."""
         if parameters is None:
             raise ValueError(f"{self.cls_name}: the argument {what} can not be None")
         if isinstance(parameters, (Parameter, dict)) or not isinstance(parameters, Iterable):
@@ -370,12 +371,14 @@ class Optimizer(Cell):
         parameters = list(parameters)
         if not parameters:
             raise ValueError(f"{self.cls_name}: the argument {what} must not be empty")
-        kinds = (Parameter,) if what != "parameters" else (Parameter, dict)
-        if not all(isinstance(p, Parameter) for p in parameters) and not (
-                dict in kinds and all(isinstance(p, dict) for p in parameters)):
-            bad = next(p for p in parameters if not isinstance(p, kinds))
-            raise TypeError(f"{self.cls_name}: every element of {what} must be a Parameter"
-                            f"{' or a dict' if dict in kinds else ''}, got {type(bad).__name__}")
+        groups_allowed = what == "parameters"
+        if groups_allowed and all(isinstance(item, dict) for item in parameters):
+            return parameters
+        for item in parameters:
+            if not isinstance(item, Parameter):
+                raise TypeError(f"{self.cls_name}: every element of {what} must be a Parameter"
+                                f"{' (or every one a group dict)' if groups_allowed else ''}, "
+                                f"got {type(item).__name__}")
         return parameters
 
     def _check_weight_decay(self, weight_decay: Any) -> float:
