@@ -143,7 +143,8 @@ class Tensor:
     def __repr__(self) -> str:
         data = self._data
         if data.ndim == 0:
-            value = np.format_float_positional(data.item(), trim="-") if data.dtype.kind == "f" else str(data.item())
+            # data[()] keeps the float32 scalar, whose shortest form is 0.1 (not 0.10000000149011612)
+            value = np.format_float_positional(data[()], trim="-") if data.dtype.kind == "f" else str(data.item())
             return f"Tensor(shape=[], dtype={self.dtype}, value= {value})"
         float_format = {"float_kind": lambda v: f"{v: .8e}"}
         values = np.array2string(data, separator=", ", formatter=float_format)

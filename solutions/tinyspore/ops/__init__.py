@@ -69,7 +69,7 @@ __all__ = [
     "sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "reshape", "transpose", "permute",
     "broadcast_to", "expand_dims", "unsqueeze", "squeeze", "flatten", "concat", "cat", "stack", "where",
     "softmax", "log_softmax", "logsumexp", "cast", "stop_gradient", "ones", "zeros", "ones_like",
-    "zeros_like", "fill", "full", "arange", "linspace", "equal", "eye", "dropout", "one_hot", "tile",
+    "zeros_like", "fill", "full", "assign", "arange", "linspace", "equal", "eye", "dropout", "one_hot", "tile",
     "MatMul", "ReduceSum", "ReduceMean", "Softmax", "Cast", "Reshape", "Transpose", *nn_ops.__all__,
 ]
 
@@ -239,6 +239,13 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, seed: Any = None)
     data = _data(input)
     mask = (numpy_generator().random(data.shape) >= p).astype(data.dtype) / data.dtype.type(1 - p)
     return mul(input, mask)
+
+
+def assign(variable: Any, value: Any) -> Any:
+    """Write `value` into the Parameter `variable` (same shape) and return it; no gradient."""
+    if not hasattr(variable, "set_data"):
+        raise TypeError(f"assign: variable must be a Parameter, got {type(variable).__name__}")
+    return variable.set_data(value)
 
 
 def _data(x: Any) -> np.ndarray:
