@@ -51,8 +51,9 @@ def _named_arrays(save_obj: Any) -> list[tuple[str, np.ndarray]]:
     from ..nn.cell import Cell  # here, not at the top: nn imports train-free modules only
 
     if isinstance(save_obj, Cell):
-        return [(name, param.asnumpy()) for name, param in save_obj.parameters_and_names()]
-    if isinstance(save_obj, dict):
+        # By each Parameter's own name, as MindSpore: a wrapper like TrainOneStepCell keeps 'fc.weight'.
+        items = [{"name": param.name, "data": param} for param in save_obj.get_parameters()]
+    elif isinstance(save_obj, dict):
         items = [{"name": k, "data": v} for k, v in save_obj.items()]
     elif isinstance(save_obj, (list, tuple)):
         items = list(save_obj)
@@ -213,7 +214,8 @@ def load_param_into_net(net: Any, parameter_dict: dict, strict_load: bool = Fals
         raise TypeError(f"load_param_into_net: parameter_dict must be a dict, got {type(parameter_dict).__name__}")
     updates = []
     param_not_load = []
-    for name, param in net.parameters_and_names():
+    for param in net.get_parameters():  # matched by each Parameter's own name, as MindSpore does
+        name = param.name
         if name not in parameter_dict:
             param_not_load.append(name)
             continue
@@ -228,6 +230,6 @@ def load_param_into_net(net: Any, parameter_dict: dict, strict_load: bool = Fals
         updates.append((param, array))
     for param, array in updates:  # all checked: now write
         param.set_data(array)
-    used = {name for name, _ in net.parameters_and_names()}
+    used = {param.name for param in net.get_parameters()}
     ckpt_not_load = [name for name in parameter_dict if name not in used]
     return param_not_load, ckpt_not_load
