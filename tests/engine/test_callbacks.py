@@ -133,14 +133,7 @@ def test_loss_monitor_prints_mindspore_lines(capsys):
         "epoch: 2 step: 3, loss is 0.9395120739936829",
         "epoch: 1 step: 2, loss is 0.06938710063695908",
     ]
-    pattern = re.compile(r"epoch: (\d+) step: (\d+), loss is (\S+)$")
-    assert len(lines) == len(expected)
-    for line, want in zip(lines, expected):
-        got, ref = pattern.match(line), pattern.match(want)
-        assert got is not None, line
-        assert got.groups()[:2] == ref.groups()[:2]
-        assert float(got.group(3)) == pytest.approx(float(ref.group(3)), rel=1e-6)
-    assert lines[0] == expected[0]  # first step is exact: no float32 rounding has accumulated yet
+    assert lines == expected
 
 
 def test_loss_monitor_stops_on_nan():

@@ -418,3 +418,36 @@ def test_digits_dataset_ready_to_train():
     assert d.get_col_names() == ["image", "label"] and d.get_dataset_size() == 18
     x, y = next(iter(d))
     assert x.shape == (100, 64) and x.dtype == ts.float32 and y.dtype == ts.int32
+
+
+# ----- transforms and vision for .map ----------------------------------------------------------------
+def test_vision_and_transforms_as_mindspore():
+    from tinyspore.dataset import transforms, vision
+
+    # MindSpore 2.10: Normalize((0.1307,), (0.3081,)) of ones -> 2.8214867; of 255 with (0.5, 0.5) -> 509
+    np.testing.assert_allclose(vision.Normalize(mean=(0.1307,), std=(0.3081,))(np.ones((2, 2, 1), np.float32)),
+                               np.full((2, 2, 1), 2.8214867, np.float32), rtol=1e-6)
+    np.testing.assert_array_equal(vision.Normalize((0.5,), (0.5,))(np.full((2, 2, 1), 255, np.uint8)), 509.0)
+    rescaled = vision.Rescale(1 / 255.0, 0)(np.full((2, 3, 1), 255, np.uint8))
+    assert rescaled.dtype == np.float32 and np.allclose(rescaled, 1.0)
+    assert transforms.Compose([vision.Rescale(1 / 255.0, 0), vision.HWC2CHW()])(
+        np.zeros((2, 3, 1), np.uint8)).shape == (1, 2, 3)
+    assert vision.ToTensor()(np.full((2, 3, 1), 255, np.uint8)).shape == (1, 2, 3)
+    assert transforms.TypeCast(ts.int32)(np.array(3, np.uint32)).dtype == np.int32
+    np.testing.assert_array_equal(transforms.OneHot(3)(np.array(1)), [0, 1, 0])
+    with pytest.raises(ValueError, match="mean has 2 values but std has 1"):
+        vision.Normalize(mean=(0.5, 0.5), std=(0.5,))
+
+
+def test_mnist_pipeline_as_in_the_mindspore_tutorial(mnist_dir):
+    from tinyspore.dataset import transforms, vision
+
+    folder, train_images = mnist_dir
+    d = ds.MnistDataset(str(folder), usage="train", shuffle=False)
+    d = d.map([vision.Rescale(1.0 / 255.0, 0), vision.Normalize(mean=(0.1307,), std=(0.3081,)), vision.HWC2CHW()],
+              "image")
+    d = d.map(transforms.TypeCast(ts.int32), "label").batch(2)
+    assert len(d) == 3
+    image, label = next(iter(d))
+    assert image.shape == (2, 1, 28, 28) and image.dtype == ts.float32 and label.dtype == ts.int32
+    np.testing.assert_allclose(image.asnumpy()[0, 0], (train_images[0] / 255.0 - 0.1307) / 0.3081, rtol=1e-5)

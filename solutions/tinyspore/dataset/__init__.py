@@ -5,9 +5,11 @@
     for data, label in train: ...
 
 Modules: `datasets` (the pipeline: sources, batch, shuffle, map, repeat, take, iterators), `mnist` (the
-IDX-file reader), `digits` (scikit-learn's 8x8 digits, no download).
+IDX-file reader), `digits` (scikit-learn's 8x8 digits, no download), `transforms` and `vision` (operations
+for `.map`: TypeCast, Rescale, Normalize, HWC2CHW, ...).
 """
 
+from . import transforms, vision
 from .datasets import (
     BatchDataset,
     Dataset,
@@ -28,5 +30,5 @@ from .mnist import MnistDataset, read_idx
 __all__ = [
     "Dataset", "NumpySlicesDataset", "GeneratorDataset", "MnistDataset", "BatchDataset", "ShuffleDataset",
     "MapDataset", "RepeatDataset", "TakeDataset", "ProjectDataset", "RenameDataset", "TupleIterator",
-    "DictIterator", "load_digits", "split_train_test", "digits_dataset", "read_idx",
+    "DictIterator", "load_digits", "split_train_test", "digits_dataset", "read_idx", "transforms", "vision",
 ]

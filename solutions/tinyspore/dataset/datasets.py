@@ -128,6 +128,9 @@ class Dataset:
         """Like `create_tuple_iterator`, but each row is a dict {column name: value}."""
         return DictIterator(self, None, num_epochs, output_numpy)
 
+    def __len__(self) -> int:
+        return self.get_dataset_size()
+
     def __iter__(self) -> Iterator[list]:
         """`for data, label in ds:` runs one epoch (MindSpore: a tuple iterator with num_epochs=1)."""
         return iter(self.create_tuple_iterator(num_epochs=1))
