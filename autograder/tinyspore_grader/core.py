@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,7 +142,10 @@ def _call(answer: Callable, case: Case) -> Any:
 def _outcome(call: Callable, fn: Callable, case: Case) -> Any:
     """What `fn` gives on `case`: its result, or `Raised(error)` if it raises an ordinary exception."""
     try:
-        return call(fn, case)
+        # Overflow and 0/0 warnings from a wrong answer would only clutter the feedback: the result says it.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return call(fn, case)
     except NotImplementedError:
         raise
     except Exception as error:  # noqa: BLE001 - any error of the learner's code is an outcome to explain

@@ -70,7 +70,7 @@ def execute(nb: nbformat.NotebookNode, folder: Path, timeout: int = 600,
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="module://matplotlib_inline.backend_inline")
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                             record_timing=False, resources={"metadata": {"path": str(folder)}})
-    client.execute(env=env)
+    client.execute(env=env, stderr=subprocess.DEVNULL)  # the kernel process's own log, not cell output
     return nb
 
 
@@ -93,6 +93,7 @@ def generate_assignment(chapter: str, *, root: Path | None = None, source: Path 
                         release: Path | None = None, quiet: bool = True) -> None:
     """Run nbgrader's own generate_assignment on one chapter (defaults: the repo's course, from the config).
 
+    chapter: a chapter id, or a glob such as "[0-9][0-9]_*" (every chapter in one nbgrader run).
     root/source/release override the config, e.g. to release into a temporary course for a comparison.
     """
     args = ["generate_assignment", chapter, "--force"]
@@ -108,3 +109,12 @@ def generate_assignment(chapter: str, *, root: Path | None = None, source: Path 
     done = subprocess.run(nbgrader_command(*args), cwd=AUTOGRADER_DIR, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader generate_assignment {chapter} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def nbgrader(*args: str, root: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run any nbgrader command with our config, in a course rooted at `root` (e.g. a temporary folder)."""
+    overrides = [f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{Path(root) / 'gradebook.db'}"]
+    done = subprocess.run(nbgrader_command(*args, *overrides), cwd=AUTOGRADER_DIR, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done

@@ -28,7 +28,15 @@ import numpy as np
 import tinyspore as ms
 from tinyspore import ops
 from tinyspore_grader import pick
-from tinyspore_grader.checks.ch01_tensors import check_broadcast_shape, check_sum_to_shape
+from tinyspore_grader.checks.ch01_tensors import (
+    check_broadcast_shape,
+    check_matmul_checked,
+    check_standardize,
+    check_sum_to_shape,
+    reference_broadcast_shape,
+    reference_standardize,
+    reference_sum_to_shape,
+)
 
 ms.set_seed(0)
 rng = np.random.default_rng(0)
@@ -42,15 +50,31 @@ rng = np.random.default_rng(0)
 # %%
 x = ms.Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 print(x.shape, x.dtype)
-print(ms.Tensor(np.arange(3)).dtype, ms.Tensor(np.ones(2)).dtype)
+print(np.array([[1.0, 2.0]]).dtype, "(NumPy's default)")
+print(ms.Tensor(np.arange(3)).dtype, ms.Tensor(np.ones(2)).dtype, "(an ndarray keeps its dtype)")
 
 # %% [markdown]
 # `asnumpy()` gives the array back, so NumPy is always one call away. Operators (`+`, `*`, `@`, `x.sum()`)
-# work on tensors and return tensors.
+# work on tensors and return tensors. Why not use ndarrays directly? Because each Tensor operation also
+# knows its own derivative: in chapter 04, autodiff will follow these operations backwards. An ndarray
+# is just numbers; a Tensor is numbers that remember where they came from.
 
 # %%
 y = x * 2 + 1
-print(type(y).__name__, y.asnumpy())
+print(type(y).__name__, y.asnumpy().tolist())
+print(type(y.asnumpy()).__name__)
+
+# %% [markdown]
+# ### Dtypes and shapes
+#
+# `astype` converts; mixing float32 with a Python number keeps float32. Float32 holds about 7 significant
+# digits, float64 about 16: that is why deep learning is happy with float32 (faster, half the memory), and
+# also why a careless formula can lose all its digits (you will meet one in Exercise 01.4).
+
+# %%
+print((x + 0.5).dtype, x.astype(ms.float64).dtype)
+print(np.float32(10000.1) - np.float32(10000.0), "in float32;", np.float64(10000.1) - np.float64(10000.0), "in float64")
+print(x.reshape(3, 2).shape, x.T.shape, x.reshape(-1).shape)
 
 # %% [markdown]
 # ## 2. Broadcasting
@@ -71,13 +95,16 @@ fig, axes = plt.subplots(1, 4, figsize=(9, 2.6))
 panels = [(a, "a  (4, 3)"), (b[None, :], "b  (3,)"), (np.broadcast_to(b, (4, 3)), "b stretched to (4, 3)"),
           (a + b, "a + b  (4, 3)")]
 for ax, (values, title) in zip(axes, panels):
-    ax.imshow(values, cmap="Blues", vmin=-5, vmax=45)
+    ax.imshow(values, cmap="Blues", vmin=-10, vmax=60)
     for (i, j), v in np.ndenumerate(values):
-        ax.text(j, i, str(v), ha="center", va="center", fontsize=9)
+        copy = title.startswith("b stretched") and i > 0  # stretched rows are views, not stored numbers
+        ax.text(j, i, str(v), ha="center", va="center", fontsize=9, color="grey" if copy else "black",
+                style="italic" if copy else "normal")
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
-axes[2].imshow(np.broadcast_to(b, (4, 3)) * 0 + 40, cmap="Oranges", vmin=0, vmax=120, alpha=0.3)
+axes[2].annotate("", xy=(1, 3.3), xytext=(1, -0.3), arrowprops={"arrowstyle": "->", "color": "tab:orange", "lw": 2})
+fig.suptitle("Broadcasting (4, 3) + (3,): b is lined up on the right and stretched down the rows", fontsize=10)
 fig.tight_layout()
 plt.show()
 
@@ -123,7 +150,7 @@ check_broadcast_shape(broadcast_shape, hidden=True)
 # Your rule at work (or the reference's, until yours passes): the shapes NumPy and tinyspore give agree.
 
 # %%
-rule = pick(broadcast_shape, lambda a, b: tuple(np.broadcast_shapes(a, b)), check_broadcast_shape)
+rule = pick(broadcast_shape, reference_broadcast_shape, check_broadcast_shape)
 for shape_a, shape_b in [((4, 3), (3,)), ((2, 1, 5), (3, 1))]:
     out = ms.Tensor(np.ones(shape_a)) + ms.Tensor(np.ones(shape_b))
     print(shape_a, "+", shape_b, "->", rule(shape_a, shape_b), "tinyspore:", out.shape)
@@ -167,8 +194,118 @@ check_sum_to_shape(sum_to_shape, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# Your `sum_to_shape` at work: the engine's `x + b` with `b` stretched over rows. The gradient of
+# `sum(x + b)` with respect to `b` is a sum over the copies: each entry is 4, the number of rows.
+
+# %%
+undo = pick(sum_to_shape, reference_sum_to_shape, check_sum_to_shape)
+grad_of_sum = np.ones((4, 3), dtype=np.float32)
+print(undo(grad_of_sum, (3,)))
+print(ms.grad(lambda b: (ms.Tensor(np.zeros((4, 3), np.float32)) + b).sum())(ms.Tensor(np.zeros(3, np.float32))))
+
+# %% [markdown]
+# ## 4. Reductions and the matrix product
+#
+# A reduction (`sum`, `mean`, `max`) collapses one or more axes. `axis=0` collapses the rows (one result per
+# column); `keep_dims=True` keeps the collapsed axis with size 1, so that the result still broadcasts
+# against the original.
+
+# %%
+data = ms.Tensor(np.arange(12, dtype=np.float32).reshape(4, 3))
+print(data.sum(axis=0).shape, data.mean(axis=1).shape, data.mean(axis=1, keep_dims=True).shape)
+print((data - data.mean(axis=1, keep_dims=True)).asnumpy())
+
+# %% [markdown]
+# The matrix product `a @ b` (or `ops.matmul(a, b)`) needs the **inner** sizes to agree: `(n, k) @ (k, m)`
+# gives `(n, m)`. When they do not, a good error says which operation failed and shows both shapes:
+
+# %%
+try:
+    ms.Tensor(np.ones((3, 4))) @ ms.Tensor(np.ones((5, 2)))
+except ValueError as error:
+    print("ValueError:", error)
+
+# %% [markdown]
+# ### Exercise 01.3: matmul_checked (2 points)
+#
+# Write `matmul_checked(a, b)` for 2-D Tensors `a` of shape `(n, k)` and `b` of shape `(k, m)`: return the
+# Tensor `a @ b` of shape `(n, m)`. Before multiplying, check the inputs and raise `ValueError` with a
+# message that starts with `matmul_checked:` and shows both shapes:
+# - when `a` or `b` is not 2-D (NumPy's `@` would quietly accept vectors and stacks of matrices);
+# - when the inner sizes differ: `matmul_checked: (3, 4) @ (5, 2): inner sizes 4 and 5 differ`.
+#
+# The check tries float32 and float64, empty matrices (`(0, 3) @ (3, 2)` is a valid `(0, 2)`), and bad shapes.
+
+# %% nbgrader={"grade": false, "grade_id": "matmul_checked", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def matmul_checked(a, b):
+    """Exercise 01.3. The matrix product of 2-D Tensors a (n, k) and b (k, m): a Tensor (n, m).
+
+    Raises ValueError('matmul_checked: ...') showing both shapes if an input is not 2-D or the inner sizes differ.
+    """
+    ### BEGIN SOLUTION
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"matmul_checked: {a.shape} @ {b.shape}: both inputs must be 2-D matrices")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul_checked: {a.shape} @ {b.shape}: inner sizes {a.shape[1]} and {b.shape[0]} differ")
+    return a @ b
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "matmul_checked_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check_matmul_checked(matmul_checked)
+### BEGIN HIDDEN TESTS
+check_matmul_checked(matmul_checked, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 01.4: standardize (3 points)
+#
+# Write `standardize(x, axis=0)` for a Tensor `x`: subtract the mean along `axis` and divide by the standard
+# deviation, `(x - mean) / sqrt(var + 1e-5)`, where `var` is the mean of the squared centered values (divide
+# by n, as normalization layers do). The `1e-5` keeps a constant column finite.
+#
+# Use Tensor operations only (`x.mean(axis=..., keep_dims=True)`, `*`, `-`, `/`, `ops.sqrt`): the check also
+# differentiates your function with `ms.grad`, which can only follow Tensor operations. It tries axis 0, 1
+# and -1, 3-D tensors, float64, a constant column, and float32 values near 10⁴, where the "shortcut"
+# formula `E[x²] - E[x]²` loses its digits.
+
+# %% nbgrader={"grade": false, "grade_id": "standardize", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def standardize(x, axis=0):
+    """Exercise 01.4. (x - mean) / sqrt(var + 1e-5) along `axis`, with Tensor operations.
+
+    x: Tensor of any shape; axis: int. Returns a Tensor of x's shape and dtype.
+    """
+    ### BEGIN SOLUTION
+    centered = x - x.mean(axis=axis, keep_dims=True)
+    variance = (centered * centered).mean(axis=axis, keep_dims=True)
+    return centered / ops.sqrt(variance + 1e-5)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "standardize_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check_standardize(standardize)
+### BEGIN HIDDEN TESTS
+check_standardize(standardize, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# After standardizing, every column has mean 0 and standard deviation 1, whatever its scale was:
+
+# %%
+scale = pick(standardize, reference_standardize, check_standardize)
+raw = ms.Tensor((rng.standard_normal((100, 3)) * [1.0, 10.0, 100.0] + [0.0, 50.0, -300.0]).astype(np.float32))
+z = scale(raw, axis=0).asnumpy()
+print("means:", z.mean(axis=0).round(3) + 0.0, " stds:", z.std(axis=0).round(3))
+
+# %% [markdown]
 # ## Summary
 #
-# - A Tensor is the raw material: an array with a shape and a dtype (float32 by default).
-# - Broadcasting lines shapes up on the right and stretches sizes of 1.
+# - A Tensor is the raw material: an ndarray with a shape and a dtype (float32 by default) whose operations
+#   autodiff can follow; `asnumpy()` leaves that world.
+# - Broadcasting lines shapes up on the right and stretches sizes of 1 (`broadcast_shape`).
 # - `sum_to_shape` undoes broadcasting for gradients: autodiff uses it in chapter 04.
+# - Reductions take `axis` and `keep_dims`; the matrix product needs equal inner sizes, and a good error
+#   says so with both shapes (`matmul_checked`).
+# - Numerically, compute a variance from centered values (`standardize`): float32 has only ~7 digits.
+#
+# Next, chapter 02 builds the production line: Cells that hold parameters and turn tensors into tensors.

@@ -1,8 +1,9 @@
 """Checks of chapter 01, tensors: the broadcast shape rule, sum-to-shape, a matmul with a clear shape error,
 and standardizing along an axis.
 
-Each `check_<exercise>(answer, hidden=False)` runs the answer against the reference (NumPy and `tinyspore`)
-on fixed-seed cases; `hidden=True` uses other seeds and cases (the hidden tests of nbgrader).
+Each `check_<exercise>(answer, hidden=False)` runs the answer against `reference_<exercise>` (built on NumPy
+and `tinyspore`) on fixed-seed cases; `hidden=True` uses other seeds and cases (the hidden tests of nbgrader).
+The notebook's demos fall back to the references through `pick` while an answer does not pass yet.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _raises_value_error_naming(shapes_of, expected, got, case) -> bool:
 
 
 # ----- 01.1 broadcast_shape ----------------------------------------------------------------------------
-def _broadcast_shape(shape_a: tuple, shape_b: tuple) -> tuple:
+def reference_broadcast_shape(shape_a: tuple, shape_b: tuple) -> tuple:
     try:
         return tuple(np.broadcast_shapes(tuple(shape_a), tuple(shape_b)))
     except ValueError:
@@ -84,7 +85,7 @@ def _broadcast_left_aligned(shape_a: tuple, shape_b: tuple) -> tuple:
     n = max(len(shape_a), len(shape_b))
     a = tuple(shape_a) + (1,) * (n - len(shape_a))
     b = tuple(shape_b) + (1,) * (n - len(shape_b))
-    return _broadcast_shape(a, b)
+    return reference_broadcast_shape(a, b)
 
 
 def _is_error_case(case: Case) -> bool:
@@ -97,13 +98,13 @@ def _is_error_case(case: Case) -> bool:
 
 def check_broadcast_shape(broadcast_shape, hidden: bool = False) -> None:
     """Exercise 01.1: broadcast_shape(shape_a, shape_b) -> tuple, or ValueError naming both shapes."""
-    run_check("01.1", "broadcast_shape", broadcast_shape, _broadcast_cases(hidden), reference=_broadcast_shape,
+    run_check("01.1", "broadcast_shape", broadcast_shape, _broadcast_cases(hidden), reference=reference_broadcast_shape,
               mistakes=BROADCAST_SHAPE_MISTAKES,
               same=partial(_raises_value_error_naming, lambda case: case.args))
 
 
 # ----- 01.2 sum_to_shape -------------------------------------------------------------------------------
-def _sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
+def reference_sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     from tinyspore.ops.primitives import sum_to_shape
 
     return sum_to_shape(grad, tuple(shape))
@@ -159,5 +160,182 @@ def _mean_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
 
 def check_sum_to_shape(sum_to_shape, hidden: bool = False) -> None:
     """Exercise 01.2: sum_to_shape(grad, shape) -> ndarray of exactly `shape`, grad's dtype."""
-    run_check("01.2", "sum_to_shape", sum_to_shape, _sum_to_shape_cases(hidden), reference=_sum_to_shape,
+    run_check("01.2", "sum_to_shape", sum_to_shape, _sum_to_shape_cases(hidden), reference=reference_sum_to_shape,
               mistakes=SUM_TO_SHAPE_MISTAKES)
+
+
+# ----- 01.3 matmul_checked -------------------------------------------------------------------------------
+def reference_matmul_checked(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"matmul_checked: {a.shape} @ {b.shape}: both inputs must be 2-D matrices")
+    if a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul_checked: {a.shape} @ {b.shape}: inner sizes {a.shape[1]} and {b.shape[0]} differ")
+    return ops.matmul(a, b)
+
+
+def _matmul_cases(hidden: bool) -> list[Case]:
+    rng = _rng(hidden, 3)
+    plans = [((3, 4), (4, 2)), ((1, 1), (1, 1)), ((0, 3), (3, 2)), ((2, 0), (0, 3)), ((5, 3), (3, 5)),
+             ((3, 4), (5, 2)), ((2, 3), (2, 3)), ((3,), (3, 2)), ((2, 2, 3), (3, 2))]
+    if hidden:
+        plans = [((2, 5), (5, 3)), ((4, 1), (1, 4)), ((1, 6), (6, 1)), ((3, 0), (0, 2)), ((4, 3), (4, 3)),
+                 ((2, 7), (6, 2)), ((4,), (4,)), ((3, 2), (2, 3, 1)), ((6, 2), (2, 6))]
+    cases = []
+    for i, (sa, sb) in enumerate(plans):
+        dtype = np.float64 if i == 4 else np.float32
+        a = ms.Tensor(rng.standard_normal(sa).round(2).astype(dtype))
+        b = ms.Tensor(rng.standard_normal(sb).round(2).astype(dtype))
+        cases.append(Case((a, b)))
+    return cases
+
+
+def _both_matrices(case: Case) -> bool:
+    return case.args[0].ndim == 2 and case.args[1].ndim == 2
+
+
+def _valid_matmul(case: Case) -> bool:
+    a, b = case.args
+    return _both_matrices(case) and a.shape[1] == b.shape[0]
+
+
+MATMUL_CHECKED_MISTAKES = [
+    Mistake("elementwise product",
+            "`*` multiplies element by element (and broadcasts); the matrix product is `a @ b` or `ops.matmul(a, b)`.",
+            detect=lambda case, got: isinstance(got, Raised) and "broadcast" in str(got.error)),
+    Mistake("returns an ndarray",
+            "return a Tensor, not an ndarray: `a @ b` on Tensors gives a Tensor (no `.asnumpy()` needed).",
+            detect=lambda case, got: isinstance(got, np.ndarray)),
+    Mistake("relies on the engine's error",
+            "check the shapes yourself BEFORE multiplying, and raise ValueError('matmul_checked: ...') naming "
+            "both shapes: the engine's own error does not say which function was called.",
+            detect=lambda case, got: isinstance(got, Raised) and str(got.error).startswith("matmul:")),
+    Mistake("accepts non-matrices",
+            "matmul_checked takes 2-D matrices only: raise ValueError naming both shapes when `a.ndim != 2` or "
+            "`b.ndim != 2` (NumPy's @ would quietly accept vectors and stacks of matrices).",
+            detect=lambda case, got: not isinstance(got, Raised) and not _both_matrices(case)),
+    Mistake("compares the wrong sizes",
+            "the sizes that must agree are the INNER ones: `a.shape[1]` (columns of a) and `b.shape[0]` (rows of b).",
+            detect=lambda case, got: isinstance(got, Raised) and _valid_matmul(case)
+            or not isinstance(got, Raised) and _both_matrices(case) and not _valid_matmul(case)),
+    Mistake("message without the shapes",
+            "your ValueError must start with `matmul_checked:` and show both shapes, e.g. "
+            "`matmul_checked: (3, 4) @ (5, 2): inner sizes 4 and 5 differ`.",
+            detect=lambda case, got: isinstance(got, Raised) and isinstance(got.error, ValueError)),
+]
+
+
+def _matmul_same(expected, got, case) -> bool:
+    """Results must be equal Tensors; errors must be ValueErrors starting `matmul_checked:` naming both shapes."""
+    if isinstance(expected, Raised):
+        message = str(got.error) if isinstance(got, Raised) else ""
+        return (isinstance(got, Raised) and isinstance(got.error, ValueError) and message.startswith("matmul_checked")
+                and all(str(t.shape) in message for t in case.args))
+    return same(expected, got, case)
+
+
+def check_matmul_checked(matmul_checked, hidden: bool = False) -> None:
+    """Exercise 01.3: matmul_checked(a, b) -> Tensor a @ b for 2-D a, b; ValueError naming both shapes otherwise."""
+    run_check("01.3", "matmul_checked", matmul_checked, _matmul_cases(hidden), reference=reference_matmul_checked,
+              mistakes=MATMUL_CHECKED_MISTAKES, same=_matmul_same)
+
+
+# ----- 01.4 standardize ----------------------------------------------------------------------------------
+EPS = 1e-5
+
+
+def _zero_gradient(got) -> bool:
+    """The gradient part of an outcome is all zeros (autodiff found no path from x to the result)."""
+    return bool(np.all(got[1].asnumpy() == 0))
+
+
+def reference_standardize(x, axis=0):
+    centered = x - x.mean(axis=axis, keep_dims=True)
+    variance = (centered * centered).mean(axis=axis, keep_dims=True)
+    return centered / ops.sqrt(variance + EPS)
+
+
+def _call_with_gradient(fn, case: Case):
+    """(fn(x, axis), d/dx sum(fn(x, axis) * weights)): the values, and whether autodiff can follow them."""
+    x, axis, weights = case.args
+    x, weights = ms.Tensor(x), ms.Tensor(weights)
+    out = fn(x, axis=axis)
+    if not hasattr(out, "asnumpy"):
+        return out  # not a Tensor: the comparison says so
+    grad = ms.grad(lambda t: (fn(t, axis=axis) * weights).sum())(x)
+    return out, grad
+
+
+def _standardize_cases(hidden: bool) -> list[Case]:
+    rng = _rng(hidden, 4)
+    plans = [((6, 3), 0, 0.0), ((4, 5), 1, 0.0), ((4, 5), -1, 0.0), ((2, 3, 4), 1, 0.0), ((5, 3), 0, 1e4),
+             ((1, 4), 0, 0.0), ((6, 2), 0, "constant"), ((3, 3), 1, 0.0)]
+    if hidden:
+        plans = [((5, 4), 0, 0.0), ((3, 6), 1, 0.0), ((2, 2, 5), -1, 0.0), ((3, 4, 2), 0, 0.0), ((8, 2), 0, 3e4),
+                 ((4, 1), 1, 0.0), ((3, 3), 0, "constant"), ((4, 4), 1, 0.0)]
+    cases = []
+    for i, (shape, axis, offset) in enumerate(plans):
+        dtype = np.float64 if i == 3 else np.float32
+        if offset == "constant":  # one column (or row) with no spread: eps keeps it finite (0, not nan)
+            x = rng.standard_normal(shape)
+            x[:, 0] = 2.5
+            note = "a constant column"
+        else:
+            x = rng.standard_normal(shape) * 2 + offset
+            note = f"values near {offset:g}, float32" if offset else ""
+        cases.append(Case((x.astype(dtype), axis, rng.standard_normal(shape).astype(dtype)), note=note))
+    return cases
+
+
+def _describe_standardize(case: Case) -> str:
+    from tinyspore_grader import describe
+
+    x, axis, _ = case.args
+    return f"x Tensor {describe(x)}, axis={axis} (the check also takes the gradient of sum(result * w) with ms.grad)"
+
+
+def _var_shortcut(x, axis=0):
+    mean = x.mean(axis=axis, keep_dims=True)
+    variance = (x * x).mean(axis=axis, keep_dims=True) - mean * mean
+    return (x - mean) / ops.sqrt(variance + EPS)
+
+
+def _unbiased(x, axis=0):
+    n = x.shape[axis]
+    centered = x - x.mean(axis=axis, keep_dims=True)
+    variance = (centered * centered).sum(axis=axis, keepdims=True) / max(n - 1, 1)
+    return centered / ops.sqrt(variance + EPS)
+
+
+STANDARDIZE_MISTAKES = [
+    Mistake("left the Tensor world",
+            "stay with Tensor operations (x.mean, ops.sqrt, -, /): after `.asnumpy()` autodiff cannot follow, so "
+            "the gradient the check takes comes out zero or wrong.",
+            detect=lambda case, got: isinstance(got, tuple) and len(got) == 2 and _zero_gradient(got)),
+    Mistake("returned an ndarray",
+            "return a Tensor (the result of Tensor operations), not an ndarray.",
+            detect=lambda case, got: isinstance(got, np.ndarray)),
+    Mistake("variance by the shortcut",
+            "E[x²] - E[x]² loses all precision in float32 when the values are large (here near 10⁴): compute the "
+            "variance from the centered values, mean((x - mean)²).",
+            wrong=_var_shortcut),
+    Mistake("divided by n - 1",
+            "use the population variance (divide by n, `mean`), as normalization layers do, not n - 1.",
+            wrong=_unbiased),
+    Mistake("no eps",
+            "a constant column has variance 0: divide by sqrt(variance + 1e-5), with the eps INSIDE the sqrt.",
+            detect=lambda case, got: isinstance(got, tuple) and not np.isfinite(got[0].asnumpy()).all()),
+    Mistake("dropped the reduced axis",
+            "reduce with keep_dims=True, so that the mean has shape (n, 1) (or (1, d)) and broadcasts against x "
+            "along the right axis.",
+            detect=lambda case, got: isinstance(got, Raised) and "broadcast" in str(got.error)),
+    Mistake("normalized the wrong axis",
+            "use the `axis` argument: axis=0 normalizes each column (over the rows), axis=1 each row.",
+            wrong=lambda x, axis=0: reference_standardize(x, axis=0)),
+]
+
+
+def check_standardize(standardize, hidden: bool = False) -> None:
+    """Exercise 01.4: standardize(x, axis=0) -> Tensor (x - mean) / sqrt(var + 1e-5) along `axis`, differentiable."""
+    run_check("01.4", "standardize", standardize, _standardize_cases(hidden), reference=reference_standardize,
+              mistakes=STANDARDIZE_MISTAKES, call=_call_with_gradient, describe_case=_describe_standardize,
+              same=partial(same, rtol=1e-4, atol=1e-4))

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import assert_caught
+from helpers import assert_caught, assert_passes
 
-from tinyspore_grader.checks.ch01_tensors import check_broadcast_shape, check_sum_to_shape
+import tinyspore as ms
+from tinyspore import ops
+from tinyspore_grader.checks.ch01_tensors import (
+    check_broadcast_shape,
+    check_matmul_checked,
+    check_standardize,
+    check_sum_to_shape,
+    reference_broadcast_shape,
+    reference_matmul_checked,
+    reference_standardize,
+    reference_sum_to_shape,
+)
 
 
 # ----- 01.1 broadcast_shape ------------------------------------------------------------------------------
@@ -66,3 +77,133 @@ def test_sum_to_shape_mean():
         return grad
 
     assert_caught(check_sum_to_shape, sum_to_shape, "averaged instead of summed")
+
+
+def test_sum_to_shape_only_leading_axes():
+    def sum_to_shape(grad, shape):
+        while grad.ndim > len(shape):
+            grad = grad.sum(axis=0)
+        return grad
+
+    assert_caught(check_sum_to_shape, sum_to_shape, "summed the leading axes only")
+
+
+def test_sum_to_shape_float64_accumulator():
+    def sum_to_shape(grad, shape):
+        out = np.zeros(shape)  # float64, whatever grad was
+        out += reference_sum_to_shape(grad, shape)
+        return out
+
+    message = assert_caught(check_sum_to_shape, sum_to_shape, "changed the dtype")
+    assert "expected: float32" in message and "got:      float64" in message
+
+
+# ----- 01.3 matmul_checked -------------------------------------------------------------------------------
+def test_matmul_checked_elementwise():
+    def matmul_checked(a, b):
+        return a * b
+
+    assert_caught(check_matmul_checked, matmul_checked, "elementwise product")
+
+
+def test_matmul_checked_without_own_check():
+    def matmul_checked(a, b):
+        return ops.matmul(a, b)
+
+    message = assert_caught(check_matmul_checked, matmul_checked, "relies on the engine's error")
+    assert "got:      ValueError: matmul: (3, 4) @ (5, 2)" in message
+
+
+def test_matmul_checked_in_numpy():
+    def matmul_checked(a, b):
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+            raise ValueError(f"matmul_checked: {a.shape} @ {b.shape}")
+        return a.asnumpy() @ b.asnumpy()
+
+    assert_caught(check_matmul_checked, matmul_checked, "returns an ndarray")
+
+
+def test_matmul_checked_only_inner_sizes():
+    def matmul_checked(a, b):
+        if a.shape[-1] != b.shape[0]:
+            raise ValueError(f"matmul_checked: {a.shape} @ {b.shape}: inner sizes differ")
+        return a @ b
+
+    assert_caught(check_matmul_checked, matmul_checked, "accepts non-matrices")
+
+
+def test_matmul_checked_compares_outer_sizes():
+    def matmul_checked(a, b):
+        if a.ndim != 2 or b.ndim != 2 or a.shape[0] != b.shape[1]:
+            raise ValueError(f"matmul_checked: {a.shape} @ {b.shape}: sizes differ")
+        return a @ b
+
+    assert_caught(check_matmul_checked, matmul_checked, "compares the wrong sizes")
+
+
+def test_matmul_checked_vague_message():
+    def matmul_checked(a, b):
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+            raise ValueError("matmul_checked: incompatible shapes")
+        return a @ b
+
+    assert_caught(check_matmul_checked, matmul_checked, "message without the shapes")
+
+
+# ----- 01.4 standardize ----------------------------------------------------------------------------------
+def test_standardize_through_numpy():
+    def standardize(x, axis=0):
+        v = x.asnumpy()
+        return ms.Tensor((v - v.mean(axis=axis, keepdims=True)) / np.sqrt(v.var(axis=axis, keepdims=True) + 1e-5))
+
+    assert_caught(check_standardize, standardize, "left the Tensor world")
+
+
+def test_standardize_shortcut_variance():
+    def standardize(x, axis=0):
+        mean = x.mean(axis=axis, keep_dims=True)
+        var = (x ** 2).mean(axis=axis, keep_dims=True) - mean ** 2
+        return (x - mean) / ops.sqrt(var + 1e-5)
+
+    message = assert_caught(check_standardize, standardize, "variance by the shortcut")
+    assert "values near 10000" in message
+
+
+def test_standardize_sample_variance():
+    def standardize(x, axis=0):
+        n = x.shape[axis]
+        d = x - x.mean(axis=axis, keep_dims=True)
+        return d / ops.sqrt((d * d).sum(axis=axis, keepdims=True) / (n - 1) + 1e-5)
+
+    assert_caught(check_standardize, standardize, "divided by n - 1")
+
+
+def test_standardize_without_eps():
+    def standardize(x, axis=0):
+        d = x - x.mean(axis=axis, keep_dims=True)
+        return d / ops.sqrt((d * d).mean(axis=axis, keep_dims=True))
+
+    assert_caught(check_standardize, standardize, "no eps")
+
+
+def test_standardize_without_keep_dims():
+    def standardize(x, axis=0):
+        d = x - x.mean(axis=axis)
+        return d / ops.sqrt((d * d).mean(axis=axis) + 1e-5)
+
+    assert_caught(check_standardize, standardize, "dropped the reduced axis")
+
+
+def test_standardize_fixed_axis():
+    def standardize(x, axis=0):
+        d = x - x.mean(axis=0, keep_dims=True)
+        return d / ops.sqrt((d * d).mean(axis=0, keep_dims=True) + 1e-5)
+
+    assert_caught(check_standardize, standardize, "normalized the wrong axis")
+
+
+def test_chapter_01_solutions_pass():
+    assert_passes(check_broadcast_shape, reference_broadcast_shape)
+    assert_passes(check_sum_to_shape, reference_sum_to_shape)
+    assert_passes(check_matmul_checked, reference_matmul_checked)
+    assert_passes(check_standardize, reference_standardize)

@@ -1,0 +1,134 @@
+"""The learner's self-check: run your notebooks in fresh kernels and list each exercise's verdict.
+
+    python -m tinyspore_grader check course/               every chapter
+    python -m tinyspore_grader check course/01_tensors     one chapter (or a path to one .ipynb)
+
+The notebooks are run on copies, so your files and their outputs are left as they are. The table shows, for
+each graded test cell: passed, failed (with the first line of the hint) or not attempted (the stub is still
+there). Only the visible tests run here; the instructor's grading adds hidden cases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .core import NOT_IMPLEMENTED
+
+
+@dataclass
+class Verdict:
+    chapter: str
+    exercise: str  # "01.2 sum_to_shape", or the test cell's grade_id when the output does not say
+    points: float
+    status: str  # "passed" | "failed" | "not attempted"
+    detail: str = ""
+
+    @property
+    def earned(self) -> float:
+        return self.points if self.status == "passed" else 0.0
+
+
+def find_notebooks(paths: list[str]) -> list[Path]:
+    """The chapter notebooks under `paths`: NN_topic/NN_topic.ipynb files, or the .ipynb files given."""
+    found: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_file() and path.suffix == ".ipynb":
+            found.append(path)
+        elif (path / f"{path.name}.ipynb").is_file():
+            found.append(path / f"{path.name}.ipynb")
+        elif path.is_dir():
+            found.extend(p for p in sorted(path.glob("[0-9][0-9]_*/*.ipynb")) if ".ipynb_checkpoints" not in p.parts)
+        else:
+            raise SystemExit(f"no notebook at {name}")
+    return found
+
+
+_EXERCISE = re.compile(r"Exercise (\d+\.\d+ \w+)")
+
+
+def _text(output: dict) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    if output.get("output_type") == "error":
+        return f"{output.get('ename', '')}: {output.get('evalue', '')}"
+    return output.get("data", {}).get("text/plain", "")
+
+
+def verdict_of(cell: dict, chapter: str) -> Verdict:
+    """Read an executed graded test cell: its outputs say whether the check passed."""
+    meta = cell["metadata"]["nbgrader"]
+    text = "\n".join(_text(o) for o in cell.get("outputs", []))
+    named = _EXERCISE.search(text)
+    exercise = named.group(1) if named else meta["grade_id"].removesuffix("_test")
+    points = float(meta.get("points", 0))
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if not errors:
+        return Verdict(chapter, exercise, points, "passed")
+    error = errors[0]
+    message = error.get("evalue", "")
+    if NOT_IMPLEMENTED in message or error.get("ename") == "NotImplementedError":
+        return Verdict(chapter, exercise, points, "not attempted")
+    hint = re.search(r"^\s*hint:\s*(.*)$", message, re.MULTILINE)
+    if error.get("ename") == "NameError":
+        detail = f"{message} (did the answer cell above run without errors?)"
+    elif hint:
+        detail = hint.group(1)
+    else:
+        first = message.strip().splitlines()[0] if message.strip() else ""
+        detail = f"{error.get('ename')}: {first}"
+    return Verdict(chapter, exercise, points, "failed", detail)
+
+
+def run_notebook(path: Path, timeout: int = 300) -> list[Verdict]:
+    """Execute a copy of the notebook at `path` in a fresh kernel (errors allowed) and read its test cells."""
+    from .notebooks import execute
+
+    nb = nbformat.read(path, as_version=4)
+    execute(nb, path.parent, timeout=timeout, allow_errors=True)
+    chapter = path.stem
+    return [verdict_of(cell, chapter) for cell in nb.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
+            and not cell.metadata["nbgrader"].get("solution")]
+
+
+def _fmt(points: float) -> str:
+    return f"{points:g}"
+
+
+def table(verdicts: list[Verdict]) -> str:
+    """The per-exercise table, grouped by chapter, with a total line."""
+    lines = []
+    width = max([len(v.exercise) for v in verdicts] + [8])
+    chapter = None
+    for v in verdicts:
+        if v.chapter != chapter:
+            chapter = v.chapter
+            lines.append(f"{chapter}")
+        status = v.status + (f": {v.detail}" if v.detail else "")
+        if len(status) > 100:
+            status = status[:97] + "..."
+        lines.append(f"  {v.exercise:<{width}}  {_fmt(v.earned):>3} / {_fmt(v.points):<3}  {status}")
+    earned = sum(v.earned for v in verdicts)
+    total = sum(v.points for v in verdicts)
+    counts = {s: sum(v.status == s for v in verdicts) for s in ("passed", "failed", "not attempted")}
+    lines.append(f"total: {_fmt(earned)} / {_fmt(total)} points on the visible tests "
+                 f"({counts['passed']} passed, {counts['failed']} failed, {counts['not attempted']} not attempted)")
+    return "\n".join(lines)
+
+
+def main(paths: list[str]) -> int:
+    notebooks = find_notebooks(paths)
+    if not notebooks:
+        print("no chapter notebooks found")
+        return 1
+    verdicts: list[Verdict] = []
+    for path in notebooks:
+        print(f"running {path} ...", flush=True)
+        verdicts.extend(run_notebook(path))
+    print(table(verdicts))
+    return 0 if all(v.status == "passed" for v in verdicts) else 1
