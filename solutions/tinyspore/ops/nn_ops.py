@@ -141,12 +141,12 @@ def _data(x: Any) -> np.ndarray:
 
 
 # ----- convolution ------------------------------------------------------------------------------
-@primitive(inputs=2)
-def convolution(x, weight, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), group=1, input_grad=True):
+@primitive(inputs=2, uses_needs=True)
+def convolution(x, weight, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), group=1):
     """Cross-correlation of x (N, C, H, W) with weight (O, C/group, kh, kw) -> (N, O, Ho, Wo).
 
     Arguments are already checked and explicit: stride/dilation pairs, pads (top, bottom, left, right).
-    input_grad=False skips the gradient of x (the images fed to a first layer need none).
+    Backward skips what nobody asked for: the images fed to a first layer need no gradient.
     """
     n, c, h, w = x.shape
     o, cg, kh, kw = weight.shape
@@ -165,13 +165,13 @@ def convolution(x, weight, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), gr
     if wide:
         out = np.ascontiguousarray(out[..., :wo])
 
-    def backward(g):
+    def backward(g, needs=(True, True)):
         if wide:  # back onto the wide grid, with zeros in the garbage columns
             g = np.concatenate([g, np.zeros((n, o, ho, grid[1] - wo), g.dtype)], axis=3)
         g = np.ascontiguousarray(g).reshape(n, group, o // group, grid[0] * grid[1])
         # dW[o, k] = sum over images n and positions l of g[n, o, l] * cols[n, k, l]
-        gw = np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(weight.shape)
-        if not input_grad:
+        gw = np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(weight.shape) if needs[1] else None
+        if not needs[0]:
             return None, gw
         # dcols = W^T g, then col2im: each kernel tap sends its gradient back to the pixels it read
         gcols = np.matmul(w_mat.swapaxes(-1, -2), g).reshape(n, c, kh, kw, *grid)
@@ -236,8 +236,7 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, pad_mode:
     spatial = x.shape[2:] if x.ndim == 4 else (1, 1)
     pads = resolve_padding("conv2d", pad_mode, padding, spatial, kernel, stride, dilation)
     _check_conv(x, w, groups, pads, kernel, dilation)
-    input_grad = not isinstance(input, Tensor) or input._tracked
-    out = convolution(input, weight, stride, pads, dilation, int(groups), input_grad)
+    out = convolution(input, weight, stride, pads, dilation, int(groups))
     return out if bias is None else bias_add(out, bias)
 
 
