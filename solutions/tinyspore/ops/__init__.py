@@ -70,7 +70,7 @@ __all__ = [
     "broadcast_to", "expand_dims", "unsqueeze", "squeeze", "flatten", "concat", "cat", "stack", "where",
     "softmax", "log_softmax", "logsumexp", "cast", "stop_gradient", "ones", "zeros", "ones_like",
     "zeros_like", "fill", "full", "assign", "arange", "linspace", "equal", "eye", "dropout", "one_hot", "tile",
-    "MatMul", "ReduceSum", "ReduceMean", "Softmax", "Cast", "Reshape", "Transpose", *nn_ops.__all__,
+    *nn_ops.__all__,
 ]
 
 multiply, subtract, divide, negative, true_divide = mul, sub, div, neg, div
@@ -257,8 +257,67 @@ def _shape(shape: Any) -> tuple:
 
 
 # ----- MindSpore's primitive classes, still common in tutorials -----------------------------------
-class MatMul:
-    """`ops.MatMul(transpose_a=False, transpose_b=False)(a, b)`."""
+# `ops.Square()(x)`, `ops.ReduceMean(keep_dims=True)(x, 1)`: an instance configured once, then called.
+# Each one is the functional op above; the classes only keep MindSpore's calling convention.
+class _Primitive:
+    """Base of the primitive classes: `Name(*config)` then `instance(*inputs)`."""
+
+    def __repr__(self) -> str:
+        return f"Prim[{type(self).__name__}]"
+
+
+def _stateless(name: str, fn: Any) -> type:
+    """A primitive class without settings: `ops.Add()(x, y)` is `ops.add(x, y)`."""
+    return type(name, (_Primitive,), {"__call__": lambda self, *args: fn(*args),
+                                      "__doc__": f"`ops.{name}()(...)`, the same as `ops.{fn.__name__}`."})
+
+
+Add, Sub, Mul, Div, RealDiv, Neg = (_stateless(n, f) for n, f in
+                                    [("Add", add), ("Sub", sub), ("Mul", mul), ("Div", div), ("RealDiv", div),
+                                     ("Neg", neg)])
+Square, Sqrt, Exp, Log, Pow, Abs = (_stateless(n, f) for n, f in
+                                   [("Square", square), ("Sqrt", sqrt), ("Exp", exp), ("Log", log), ("Pow", pow),
+                                    ("Abs", abs)])
+ReLU, Sigmoid, Tanh, Maximum, Minimum = (_stateless(n, f) for n, f in
+                                         [("ReLU", relu), ("Sigmoid", sigmoid), ("Tanh", tanh),
+                                          ("Maximum", maximum), ("Minimum", minimum)])
+OnesLike, ZerosLike, Select, Equal, ExpandDims, Fill = (_stateless(n, f) for n, f in
+                                                        [("OnesLike", ones_like), ("ZerosLike", zeros_like),
+                                                         ("Select", where), ("Equal", equal),
+                                                         ("ExpandDims", expand_dims), ("Fill", fill)])
+Ones, Zeros = _stateless("Ones", ones), _stateless("Zeros", zeros)
+
+
+class Cast(_Primitive):
+    """`ops.Cast()(x, dtype)`."""
+
+    def __call__(self, x: Any, dtype: Any) -> Tensor:
+        return cast(x, dtype)
+
+
+class Reshape(_Primitive):
+    """`ops.Reshape()(x, shape)`."""
+
+    def __call__(self, x: Any, shape: Any) -> Tensor:
+        return reshape(x, tuple(shape))
+
+
+class Transpose(_Primitive):
+    """`ops.Transpose()(x, perm)`."""
+
+    def __call__(self, x: Any, perm: Any) -> Tensor:
+        return primitives.transpose(x, tuple(perm))
+
+
+class Shape(_Primitive):
+    """`ops.Shape()(x)`: the shape as a tuple."""
+
+    def __call__(self, x: Any) -> tuple:
+        return tuple(_data(x).shape)
+
+
+class MatMul(_Primitive):
+    """`ops.MatMul(transpose_a=False, transpose_b=False)(a, b)` for 2-D inputs."""
 
     def __init__(self, transpose_a: bool = False, transpose_b: bool = False) -> None:
         self.transpose_a, self.transpose_b = transpose_a, transpose_b
@@ -269,27 +328,39 @@ class MatMul:
         return matmul(a, b)
 
 
-class ReduceSum:
-    """`ops.ReduceSum(keep_dims=False)(x, axis=())`."""
+class BatchMatMul(_Primitive):
+    """`ops.BatchMatMul(transpose_a=False, transpose_b=False)(a, b)`: transposes swap the last two axes."""
+
+    def __init__(self, transpose_a: bool = False, transpose_b: bool = False) -> None:
+        self.transpose_a, self.transpose_b = transpose_a, transpose_b
+
+    def __call__(self, a: Any, b: Any) -> Tensor:
+        a, b = (t if isinstance(t, Tensor) else Tensor(t) for t in (a, b))
+        a = a.swapaxes(-1, -2) if self.transpose_a else a
+        b = b.swapaxes(-1, -2) if self.transpose_b else b
+        return matmul(a, b)
+
+
+def _reduction(name: str, fn: Any) -> type:
+    """`ops.ReduceSum(keep_dims=False)(x, axis=())`, and likewise Mean, Max, Min; axis () means all."""
 
     def __init__(self, keep_dims: bool = False) -> None:
         self.keep_dims = keep_dims
 
     def __call__(self, x: Any, axis: Any = ()) -> Tensor:
-        return primitives.reduce_sum(x, axis, self.keep_dims)
+        return fn(x, axis, self.keep_dims)
+
+    return type(name, (_Primitive,), {"__init__": __init__, "__call__": __call__,
+                                      "__doc__": f"`ops.{name}(keep_dims=False)(x, axis=())`."})
 
 
-class ReduceMean:
-    """`ops.ReduceMean(keep_dims=False)(x, axis=())`."""
-
-    def __init__(self, keep_dims: bool = False) -> None:
-        self.keep_dims = keep_dims
-
-    def __call__(self, x: Any, axis: Any = ()) -> Tensor:
-        return primitives.reduce_mean(x, axis, self.keep_dims)
+ReduceSum = _reduction("ReduceSum", primitives.reduce_sum)
+ReduceMean = _reduction("ReduceMean", primitives.reduce_mean)
+ReduceMax = _reduction("ReduceMax", primitives.reduce_max)
+ReduceMin = _reduction("ReduceMin", primitives.reduce_min)
 
 
-class Softmax:
+class Softmax(_Primitive):
     """`ops.Softmax(axis=-1)(x)`."""
 
     def __init__(self, axis: int = -1) -> None:
@@ -299,22 +370,75 @@ class Softmax:
         return _softmax(x, self.axis)
 
 
-class Cast:
-    """`ops.Cast()(x, dtype)`."""
+class LogSoftmax(_Primitive):
+    """`ops.LogSoftmax(axis=-1)(x)`."""
 
-    def __call__(self, x: Any, dtype: Any) -> Tensor:
-        return cast(x, dtype)
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
 
-
-class Reshape:
-    """`ops.Reshape()(x, shape)`."""
-
-    def __call__(self, x: Any, shape: Any) -> Tensor:
-        return reshape(x, tuple(shape))
+    def __call__(self, x: Any) -> Tensor:
+        return _log_softmax(x, self.axis)
 
 
-class Transpose:
-    """`ops.Transpose()(x, perm)`."""
+class Concat(_Primitive):
+    """`ops.Concat(axis=0)((x, y, ...))`."""
 
-    def __call__(self, x: Any, perm: Any) -> Tensor:
-        return primitives.transpose(x, tuple(perm))
+    def __init__(self, axis: int = 0) -> None:
+        self.axis = axis
+
+    def __call__(self, tensors: Sequence[Any]) -> Tensor:
+        return concat(tensors, self.axis)
+
+
+class Stack(_Primitive):
+    """`ops.Stack(axis=0)((x, y, ...))`."""
+
+    def __init__(self, axis: int = 0) -> None:
+        self.axis = axis
+
+    def __call__(self, tensors: Sequence[Any]) -> Tensor:
+        return stack(tensors, self.axis)
+
+
+class Squeeze(_Primitive):
+    """`ops.Squeeze(axis=())(x)`: () removes every size-1 axis."""
+
+    def __init__(self, axis: Any = ()) -> None:
+        self.axis = axis
+
+    def __call__(self, x: Any) -> Tensor:
+        return squeeze(x, None if self.axis == () else self.axis)
+
+
+class Argmax(_Primitive):
+    """`ops.Argmax(axis=-1, output_type=int32)(x)`."""
+
+    def __init__(self, axis: int = -1, output_type: Any = mstype.int32) -> None:
+        self.axis, self.output_type = axis, output_type
+
+    def __call__(self, x: Any) -> Tensor:
+        return cast(argmax(x, self.axis), self.output_type)
+
+
+class Print(_Primitive):
+    """`ops.Print()(*values)`: prints its inputs (strings and tensors) on one line each."""
+
+    def __call__(self, *values: Any) -> None:
+        for value in values:
+            print(value)
+
+
+class Depend(_Primitive):
+    """`ops.Depend()(value, expr)`: returns `value` (ordering is trivial in eager execution)."""
+
+    def __call__(self, value: Any, expr: Any) -> Any:
+        return value
+
+
+_PRIMITIVE_CLASSES = [
+    "Add", "Sub", "Mul", "Div", "RealDiv", "Neg", "Square", "Sqrt", "Exp", "Log", "Pow", "Abs", "ReLU", "Sigmoid",
+    "Tanh", "Maximum", "Minimum", "OnesLike", "ZerosLike", "Select", "Equal", "ExpandDims", "Fill", "Ones",
+    "Zeros", "Cast", "Reshape", "Transpose", "Shape", "MatMul", "BatchMatMul", "ReduceSum", "ReduceMean",
+    "ReduceMax", "ReduceMin", "Softmax", "LogSoftmax", "Concat", "Stack", "Squeeze", "Argmax", "Print", "Depend",
+]
+__all__ += _PRIMITIVE_CLASSES
