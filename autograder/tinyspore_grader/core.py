@@ -250,7 +250,8 @@ def pick(answer: Any, reference: Any, check: Callable[..., None]) -> Any:
     import contextlib
     import io
 
-    name = getattr(reference, "__name__", None) or getattr(answer, "__name__", "answer")
+    name = getattr(reference, "__name__", "") or getattr(answer, "__name__", "answer")
+    name = name.removeprefix("reference_") if name != "<lambda>" else getattr(answer, "__name__", "answer")
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             check(answer)
