@@ -2,17 +2,20 @@
 
 The network (batch 64 of 1x28x28 images, MNIST-sized):
     conv 1->8 3x3 ('same'), ReLU, max-pool 2, conv 8->16 3x3 ('same'), ReLU, max-pool 2, Dense 784->10
-One step = forward, cross-entropy loss, backward, SGD update. Each framework's step is timed many
-times and the median is reported, then the ratio tinyspore / PyTorch.
+One step = forward, cross-entropy loss, backward, SGD update. The two steps take turns and the median
+of many runs is reported, as wall-clock time (default threads) and as CPU time with one thread each
+(process CPU time is steadier than the wall clock on a shared machine), then tinyspore / PyTorch.
 
 Run: python benchmarks/bench_cnn.py   (PyTorch is optional: without it, only tinyspore is timed)
 """
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -20,16 +23,22 @@ BATCH, CLASSES = 64, 10
 WARMUP, REPEATS = 5, 60
 
 
-def median_ms(step: Callable[[], object], warmup: int = WARMUP, repeats: int = REPEATS) -> float:
-    """Median wall time of `step()` in milliseconds, after a few untimed warm-up calls."""
-    for _ in range(warmup):
-        step()
-    times = []
+def median_times(steps: dict[str, Callable[[], object]], clock: Callable[[], float] = time.perf_counter,
+                 warmup: int = WARMUP, repeats: int = REPEATS) -> dict[str, float]:
+    """Median time of one call of each step, in milliseconds, measured by `clock`.
+
+    The steps take turns (a, b, a, b, ...), so a busy machine slows them alike.
+    """
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+        for name, step in steps.items():
+            start = clock()
+            step()
+            times[name].append(clock() - start)
+    return {name: 1e3 * statistics.median(values) for name, values in times.items()}
 
 
 def make_batch(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -93,20 +102,39 @@ def torch_step(images: np.ndarray, labels: np.ndarray) -> Callable[[], object] |
     return step
 
 
+def single_threaded() -> Any:
+    """A context in which NumPy's BLAS uses one thread (threadpoolctl, shipped with scikit-learn)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
 def main() -> None:
     images, labels = make_batch()
-    print(f"one training step, batch {BATCH} of 1x28x28, median of {REPEATS} runs")
-    ours = median_ms(tinyspore_step(images, labels))
-    print(f"  tinyspore : {ours:7.2f} ms")
-    theirs_step = torch_step(images, labels)
-    if theirs_step is None:
-        print("  PyTorch   : not installed (pip install torch), no comparison")
+    steps = {"tinyspore": tinyspore_step(images, labels)}
+    theirs = torch_step(images, labels)
+    if theirs is not None:
+        steps["PyTorch"] = theirs
+    print(f"one training step (forward, loss, backward, SGD), batch {BATCH} of 1x28x28, median of {REPEATS}")
+    wall = median_times(steps)
+    if theirs is None:
+        print(f"  tinyspore: {wall['tinyspore']:.2f} ms wall clock")
+        print("  PyTorch is not installed (pip install torch): no comparison")
         return
     import torch
 
-    theirs = median_ms(theirs_step)
-    print(f"  PyTorch   : {theirs:7.2f} ms  (torch {torch.__version__}, {torch.get_num_threads()} threads)")
-    print(f"  ratio     : {ours / theirs:.2f}x PyTorch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with single_threaded():
+        cpu = median_times(steps, clock=time.process_time)
+    torch.set_num_threads(threads)
+    print(f"  {'':10} {'wall clock':>18} {'CPU time, 1 thread':>20}")
+    for name in steps:
+        print(f"  {name:10} {wall[name]:15.2f} ms {cpu[name]:17.2f} ms")
+    print(f"  {'ratio':10} {wall['tinyspore'] / wall['PyTorch']:16.2f}x {cpu['tinyspore'] / cpu['PyTorch']:18.2f}x"
+          f"   (tinyspore / PyTorch {torch.__version__}, {threads} threads for the wall clock)")
 
 
 if __name__ == "__main__":
