@@ -217,3 +217,30 @@ def test_a_crash_mid_write_keeps_the_old_file(tmp_path):
     assert "failed:" in out.stdout, out.stderr
     np.testing.assert_array_equal(ts.load_checkpoint(path)["w"].asnumpy(), np.arange(10, dtype=np.float32))
     assert os.listdir(tmp_path) == ["big.ckpt"]
+
+
+def test_model_checkpoint_file_names_and_rotation_as_mindspore(tmp_path):
+    import tinyspore.dataset as ds
+    from tinyspore.train import CheckpointConfig, Model, ModelCheckpoint
+
+    x = np.linspace(-1, 1, 10, dtype=np.float32).reshape(-1, 1)
+    y = (2 * x + 0.5).astype(np.float32)
+    net = nn.Dense(1, 1)
+    model = Model(net, nn.MSELoss(), nn.SGD(net.trainable_params(), 0.1))
+    data = ds.NumpySlicesDataset((x, y), shuffle=False).batch(4)  # 3 steps per epoch
+    folder = str(tmp_path / "ck")
+    config = CheckpointConfig(save_checkpoint_steps=2, keep_checkpoint_max=3)
+    saver = ModelCheckpoint(prefix="lin", directory=folder, config=config)
+    model.train(3, data, callbacks=[saver])
+    # MindSpore 2.10 (/tmp/dt/m4.py), same run: saved at steps 2, 4, 6, 8 and at the end (9); newest 3 kept
+    assert sorted(os.listdir(folder)) == ["lin-2_3.ckpt", "lin-3_2.ckpt", "lin-3_3.ckpt"]
+    assert saver.latest_ckpt_file_name == os.path.join(folder, "lin-3_3.ckpt")
+    fresh = nn.Dense(1, 1)
+    ts.load_checkpoint(saver.latest_ckpt_file_name, net=fresh)
+    np.testing.assert_array_equal(fresh.weight.asnumpy(), net.weight.asnumpy())
+    # a second run with the same prefix does not overwrite: the prefix becomes lin_1 (MindSpore's rule)
+    model.train(1, data, callbacks=[ModelCheckpoint(prefix="lin", directory=folder)])
+    assert sorted(f for f in os.listdir(folder) if f.startswith("lin_1")) == [
+        "lin_1-1_1.ckpt", "lin_1-1_2.ckpt", "lin_1-1_3.ckpt"]
+    with pytest.raises(ValueError, match="save_checkpoint_steps must be an int >= 1"):
+        CheckpointConfig(save_checkpoint_steps=0)

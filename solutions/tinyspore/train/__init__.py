@@ -5,18 +5,20 @@
     model.train(5, train_ds, callbacks=[LossMonitor(per_print_times=10)])
 
 Modules: `metrics` (Accuracy, Loss, MAE, ...), `callback` (Callback, RunContext, LossMonitor, TimeMonitor,
-EarlyStopping, History, ProgressBar), `serialization` (save_checkpoint, load_checkpoint,
-load_param_into_net), `model` (Model).
+EarlyStopping, History, ProgressBar, ModelCheckpoint), `serialization` (save_checkpoint,
+load_checkpoint, load_param_into_net), `model` (Model).
 """
 
 from . import callback, metrics, model, serialization
 from .callback import (
     Callback,
     CallbackParam,
+    CheckpointConfig,
     EarlyStopping,
     History,
     LambdaCallback,
     LossMonitor,
+    ModelCheckpoint,
     ProgressBar,
     RunContext,
     TimeMonitor,
@@ -40,7 +42,8 @@ from .serialization import CheckpointError, load_checkpoint, load_param_into_net
 
 __all__ = [
     "Model", "Callback", "RunContext", "CallbackParam", "LossMonitor", "TimeMonitor", "EarlyStopping", "History",
-    "LambdaCallback", "ProgressBar", "Metric", "Accuracy", "Loss", "MAE", "MSE", "Precision", "Recall",
+    "LambdaCallback", "ProgressBar", "ModelCheckpoint", "CheckpointConfig",
+    "Metric", "Accuracy", "Loss", "MAE", "MSE", "Precision", "Recall",
     "TopKCategoricalAccuracy", "Top1CategoricalAccuracy", "Top5CategoricalAccuracy", "get_metric_fn",
     "get_metrics", "save_checkpoint", "load_checkpoint", "load_param_into_net", "CheckpointError",
     "callback", "metrics", "model", "serialization",

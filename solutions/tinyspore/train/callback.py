@@ -17,6 +17,7 @@ loop's state (`cur_epoch_num`, `cur_step_num`, `batch_num`, `epoch_num`, `net_ou
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -25,7 +26,7 @@ import numpy as np
 from ..tensor import Tensor
 
 __all__ = ["Callback", "RunContext", "CallbackParam", "LossMonitor", "TimeMonitor", "EarlyStopping", "History",
-           "LambdaCallback", "ProgressBar"]
+           "LambdaCallback", "ProgressBar", "ModelCheckpoint", "CheckpointConfig"]
 
 
 class CallbackParam(dict):
@@ -389,3 +390,81 @@ class ProgressBar(Callback):
             self._bar = None
 
     on_train_end = on_train_epoch_end  # a stop request mid-epoch still closes the bar
+
+
+class CheckpointConfig:
+    """When `ModelCheckpoint` saves: every `save_checkpoint_steps` steps (and at the end of training),
+    keeping the newest `keep_checkpoint_max` files. `saved_network` saves that cell instead of the
+    training network (which also holds the optimizer's state)."""
+
+    def __init__(self, save_checkpoint_steps: int = 1, save_checkpoint_seconds: int = 0, keep_checkpoint_max: int = 5,
+                 keep_checkpoint_per_n_minutes: int = 0, integrated_save: bool = True, async_save: bool = False,
+                 saved_network: Any = None, append_info: Any = None, **kwargs: Any) -> None:
+        for name, value in (("save_checkpoint_steps", save_checkpoint_steps),
+                            ("keep_checkpoint_max", keep_checkpoint_max)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"CheckpointConfig: {name} must be an int >= 1, got {value!r}")
+        self.save_checkpoint_steps = save_checkpoint_steps
+        self.keep_checkpoint_max = keep_checkpoint_max
+        self.saved_network = saved_network
+
+
+class ModelCheckpoint(Callback):
+    """Save checkpoints during training as `{prefix}-{epoch}_{step in epoch}.ckpt` in `directory`.
+
+    If files with this prefix already exist there, the prefix becomes `prefix_1`, `prefix_2`, ... so
+    that a second run never overwrites the first (MindSpore's rule).
+    """
+
+    def __init__(self, prefix: str = "CKP", directory: str | None = None,
+                 config: CheckpointConfig | None = None) -> None:
+        self._directory = os.path.abspath(directory if directory is not None else os.getcwd())
+        self._base_prefix = prefix
+        self._prefix: str | None = None
+        self._config = config if config is not None else CheckpointConfig()
+        self._saved: list[str] = []
+        self._last_saved_step = 0
+        self.latest_ckpt_file_name = ""
+
+    def _unique_prefix(self) -> str:
+        existing = os.listdir(self._directory)
+        prefix, k = self._base_prefix, 0
+        while any(f.startswith(prefix + "-") and f.endswith(".ckpt") for f in existing):
+            k += 1
+            prefix = f"{self._base_prefix}_{k}"
+        return prefix
+
+    def on_train_begin(self, run_context: RunContext) -> None:
+        os.makedirs(self._directory, exist_ok=True)
+        if self._prefix is None:
+            self._prefix = self._unique_prefix()
+        self._last_saved_step = 0
+
+    def on_train_step_end(self, run_context: RunContext) -> None:
+        cb_params = run_context.original_args()
+        if cb_params.cur_step_num % self._config.save_checkpoint_steps == 0:
+            self._save(cb_params)
+
+    def on_train_end(self, run_context: RunContext) -> None:
+        cb_params = run_context.original_args()
+        if cb_params.cur_step_num != self._last_saved_step:
+            self._save(cb_params)
+
+    def _save(self, cb_params: CallbackParam) -> None:
+        from .serialization import save_checkpoint
+
+        step_in_epoch = (cb_params.cur_step_num - 1) % cb_params.batch_num + 1
+        path = os.path.join(self._directory, f"{self._prefix}-{cb_params.cur_epoch_num}_{step_in_epoch}.ckpt")
+        network = self._config.saved_network or cb_params.train_network
+        save_checkpoint(network, path)
+        self._last_saved_step = cb_params.cur_step_num
+        self.latest_ckpt_file_name = path
+        cb_params.latest_ckpt_file = path
+        cb_params.last_save_ckpt_step = cb_params.cur_step_num
+        if path in self._saved:
+            self._saved.remove(path)
+        self._saved.append(path)
+        while len(self._saved) > self._config.keep_checkpoint_max:
+            old = self._saved.pop(0)
+            if os.path.exists(old):
+                os.remove(old)
