@@ -225,7 +225,7 @@ def check_sgd_step(sgd_step: Any, hidden: bool = False) -> None:
 
 
 # ----- 05.2 best_lr ---------------------------------------------------------------------------------------
-def _best_lr(final_losses: dict) -> float:
+def best_lr_reference(final_losses: dict) -> float:
     finite = {lr: loss for lr, loss in final_losses.items() if math.isfinite(loss)}
     return min(finite, key=finite.get)
 
@@ -268,7 +268,7 @@ BEST_LR_MISTAKES = [
 
 def check_best_lr(best_lr: Any, hidden: bool = False) -> None:
     """Exercise 05.2: best_lr({lr: final_loss}) -> the lr with the smallest finite final loss."""
-    run_check("05.2", "best_lr", best_lr, _best_lr_cases(hidden), reference=_best_lr, mistakes=BEST_LR_MISTAKES)
+    run_check("05.2", "best_lr", best_lr, _best_lr_cases(hidden), reference=best_lr_reference, mistakes=BEST_LR_MISTAKES)
 
 
 # ----- 05.3 momentum_step ---------------------------------------------------------------------------------
@@ -308,7 +308,7 @@ MOMENTUM_STEP_MISTAKES = [
             "the moment must carry over: return the NEW moment and use the one you are given (it is None only "
             "on the first step). Starting from zero at every step makes momentum plain SGD.",
             wrong=_momentum_fresh_each_step),
-    Mistake("update with the wrong sign",
+    Mistake("momentum: update with the wrong sign",
             "step downhill: `param - lr * moment` (the moment accumulates gradients, which point uphill).",
             wrong=lambda p, g, m, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0: (
                 lambda new, v: (2 * p - new, v))(*momentum_step_reference(p, g, m, lr, momentum, use_nesterov,
@@ -322,11 +322,11 @@ MOMENTUM_STEP_MISTAKES = [
             "NEW moment.",
             wrong=lambda p, g, m, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0: momentum_step_reference(
                 p, g, m, lr, momentum, False, weight_decay)),
-    Mistake("weight decay ignored",
+    Mistake("momentum: weight decay ignored",
             "MindSpore adds weight decay to the gradient first: `grad = grad + weight_decay * param`.",
             wrong=lambda p, g, m, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0: momentum_step_reference(
                 p, g, m, lr, momentum, use_nesterov, 0.0)),
-    Mistake("not a pair", "return a pair `(new_param, new_moment)`; the next call gets new_moment back.",
+    Mistake("momentum: not a pair", "return a pair `(new_param, new_moment)`; the next call gets new_moment back.",
             detect=_returned_kind(TypeError)),
 ]
 
@@ -397,19 +397,19 @@ RMSPROP_STEP_MISTAKES = [
     Mistake("divided by the old average",
             "update mean_square first, then divide by the root of the NEW value.",
             wrong=_rmsprop_old_square),
-    Mistake("state not kept between steps",
+    Mistake("RMSProp: state not kept between steps",
             "return the new mean_square and use the one you are given (None only on the first step).",
             wrong=lambda p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0: rmsprop_step_reference(
                 p, g, None, lr, decay, epsilon, weight_decay)),
-    Mistake("weight decay ignored",
+    Mistake("RMSProp: weight decay ignored",
             "MindSpore adds weight decay to the gradient first: `grad = grad + weight_decay * param`.",
             wrong=lambda p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0: rmsprop_step_reference(
                 p, g, s, lr, decay, epsilon, 0.0)),
-    Mistake("update with the wrong sign", "step downhill: subtract `lr * grad / np.sqrt(mean_square + epsilon)`.",
+    Mistake("RMSProp: update with the wrong sign", "step downhill: subtract `lr * grad / np.sqrt(mean_square + epsilon)`.",
             wrong=lambda p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0: (
                 lambda new, s2: (2 * p - new, s2))(*rmsprop_step_reference(p, g, s, lr, decay, epsilon,
                                                                            weight_decay))),
-    Mistake("not a pair", "return a pair `(new_param, new_mean_square)`.", detect=_returned_kind(TypeError)),
+    Mistake("RMSProp: not a pair", "return a pair `(new_param, new_mean_square)`.", detect=_returned_kind(TypeError)),
 ]
 
 
@@ -484,10 +484,10 @@ ADAM_STEP_MISTAKES = [
     Mistake("step count starting at 0",
             "count the step before using it: the first step has t = 1 (with t = 0, 1 - beta1**0 is 0).",
             wrong=_adam_mistake(t_from_zero=True)),
-    Mistake("state not kept between steps",
+    Mistake("Adam: state not kept between steps",
             "return the new state `(m, v, t)` and use the one you are given: None only on the first step.",
             wrong=_adam_mistake(fresh=True)),
-    Mistake("weight decay ignored",
+    Mistake("Adam: weight decay ignored",
             "MindSpore's Adam adds weight decay to the gradient first: `grad = grad + weight_decay * param`.",
             wrong=lambda p, g, s, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0: adam_step_reference(
                 p, g, s, lr, beta1, beta2, eps, 0.0)),
@@ -495,7 +495,7 @@ ADAM_STEP_MISTAKES = [
             "beta1 goes with the mean of the gradients m, beta2 with the mean of the squares v.",
             wrong=lambda p, g, s, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0: adam_step_reference(
                 p, g, s, lr, beta2, beta1, eps, weight_decay)),
-    Mistake("not a pair", "return a pair `(new_param, (m, v, t))`.", detect=_returned_kind(TypeError)),
+    Mistake("Adam: not a pair", "return a pair `(new_param, (m, v, t))`.", detect=_returned_kind(TypeError)),
 ]
 
 
