@@ -287,3 +287,20 @@ def test_fit_evaluates_every_epoch():
     assert len(seen) == 3 and sorted(seen[0]) == ["eval_loss", "mae"]
     assert seen[2]["eval_loss"] < seen[0]["eval_loss"]
     assert seen[2]["mae"] == pytest.approx(model.eval(ds.NumpySlicesDataset((x, y), shuffle=False).batch(50))["mae"])
+
+
+def test_train_runs_in_training_mode_and_gives_the_mode_back():
+    modes = []
+
+    class Mode(Callback):
+        def on_train_step_end(self, run_context):
+            modes.append(run_context.original_args().network.training)
+
+    x, y = seed_data()
+    net = nn.SequentialCell([nn.Dense(1, 1), nn.Dropout(p=0.5)])
+    model = Model(net, nn.MSELoss(), nn.SGD(net.trainable_params(), 0.1))
+    assert not net.training
+    model.train(1, ds.NumpySlicesDataset((x, y)).batch(50), callbacks=Mode())
+    assert modes == [True, True] and not net.training
+    out1, out2 = model.predict(Tensor(x)), model.predict(Tensor(x))
+    np.testing.assert_array_equal(out1.asnumpy(), out2.asnumpy())  # no dropout in predict

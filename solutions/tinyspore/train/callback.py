@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -307,7 +308,8 @@ class EarlyStopping(Callback):
             value = (cb_params.get("eval_results") or {}).get(self.monitor)
         if value is None:
             available = ["loss", *(cb_params.get("eval_results") or {})]
-            print(f"EarlyStopping: '{self.monitor}' is not available; available: {available}")
+            warnings.warn(f"EarlyStopping: '{self.monitor}' is not available, so it never stops; available: "
+                          f"{available} ('eval_loss' and metrics need Model.fit with a valid_dataset)", stacklevel=2)
             return None
         return float(value)
 

@@ -170,6 +170,7 @@ class Model:
             dataset_sink_mode=False, list_callback=listeners.callbacks, train_dataset_element=None,
             parallel_mode="stand_alone", device_number=1)
         run_context = RunContext(cb_params)
+        was_training = self._network.training
         listeners.on_train_begin(run_context)
         for i in range(initial_epoch, epoch):
             cb_params.cur_epoch_num = i + 1
@@ -190,7 +191,7 @@ class Model:
             cb_params.pop("eval_results", None)
             if run_context.get_stop_requested():
                 break
-        self._train_network.set_train(False)
+        self._network.set_train(was_training)  # give the network back in the mode it came in
         listeners.on_train_end(run_context)
 
     def _eval_during_train(self, valid_dataset: Any, cb_params: CallbackParam) -> None:
