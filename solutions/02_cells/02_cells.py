@@ -36,9 +36,9 @@ from tinyspore.common.initializer import HeUniform, Uniform, initializer
 from tinyspore_grader import pick
 from tinyspore_grader.checks.ch02_cells import (
     check_count_parameters,
-    check_dense,
+    check_Dense,
     check_parameters_and_names,
-    check_sequential,
+    check_Sequential,
 )
 
 ms.set_seed(0)
@@ -192,9 +192,9 @@ class Dense(nn.Cell):
 
 
 # %% nbgrader={"grade": true, "grade_id": "Dense_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-check_dense(Dense)
+check_Dense(Dense)
 ### BEGIN HIDDEN TESTS
-check_dense(Dense, hidden=True)
+check_Dense(Dense, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -202,7 +202,7 @@ check_dense(Dense, hidden=True)
 # passes its check, `pick` hands us the reference `nn.Dense` instead, so this cell always runs).
 
 # %%
-MyDense = pick(Dense, nn.Dense, check_dense)
+MyDense = pick(Dense, nn.Dense, check_Dense)
 w = Tensor(rng.standard_normal((2, 3)).astype(np.float32))
 b = Tensor(np.array([0.5, -0.5], np.float32))
 mine, theirs = MyDense(3, 2, weight_init=w, bias_init=b), nn.Dense(3, 2, weight_init=w, bias_init=b)
@@ -435,9 +435,9 @@ class Sequential(nn.Cell):
 
 
 # %% nbgrader={"grade": true, "grade_id": "Sequential_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-check_sequential(Sequential)
+check_Sequential(Sequential)
 ### BEGIN HIDDEN TESTS
-check_sequential(Sequential, hidden=True)
+check_Sequential(Sequential, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -448,7 +448,7 @@ check_sequential(Sequential, hidden=True)
 # with your `Sequential` (or the reference one, until yours passes).
 
 # %%
-MySequential = pick(Sequential, nn.SequentialCell, check_sequential)
+MySequential = pick(Sequential, nn.SequentialCell, check_Sequential)
 
 
 class Classifier(nn.Cell):

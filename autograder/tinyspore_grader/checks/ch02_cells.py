@@ -238,10 +238,16 @@ DENSE_MISTAKES = [
 ]
 
 
-def check_dense(Dense: Any, hidden: bool = False) -> None:  # noqa: N803 (the exercise is a class)
+reference_dense = nn.Dense  # the oracle of 02.1, MindSpore's layer as the engine implements it
+
+
+def check_Dense(Dense: Any, hidden: bool = False) -> None:  # noqa: N802, N803 (named after the class)
     """Exercise 02.1: Dense(in_channels, out_channels, weight_init, bias_init, has_bias) as a Cell."""
-    run_check("02.1", "Dense", Dense, _dense_cases(hidden), reference=nn.Dense, call=_run_dense,
+    run_check("02.1", "Dense", Dense, _dense_cases(hidden), reference=reference_dense, call=_run_dense,
               mistakes=DENSE_MISTAKES, describe_case=_describe_dense)
+
+
+check_dense = check_Dense  # the lower-case name that goes with DENSE_MISTAKES
 
 
 # ----- networks for the naming exercises -------------------------------------------------------------
@@ -326,7 +332,7 @@ def _network(name: str) -> nn.Cell:
 
 
 # ----- 02.2 parameters_and_names -----------------------------------------------------------------------
-def _reference_parameters_and_names(cell: nn.Cell, name_prefix: str = "") -> list:
+def reference_parameters_and_names(cell: nn.Cell, name_prefix: str = "") -> list:
     return list(cell.parameters_and_names(name_prefix=name_prefix))
 
 
@@ -432,12 +438,12 @@ PARAMETERS_AND_NAMES_MISTAKES = [
 def check_parameters_and_names(parameters_and_names: Any, hidden: bool = False) -> None:
     """Exercise 02.2: parameters_and_names(cell, name_prefix='') -> [(dotted name, Parameter), ...]."""
     run_check("02.2", "parameters_and_names", parameters_and_names, _walk_cases(hidden),
-              reference=_reference_parameters_and_names, call=_run_walk,
+              reference=reference_parameters_and_names, call=_run_walk,
               mistakes=PARAMETERS_AND_NAMES_MISTAKES, describe_case=_describe_walk)
 
 
 # ----- 02.3 count_parameters ---------------------------------------------------------------------------
-def _reference_count(cell: nn.Cell) -> tuple[int, int]:
+def reference_count_parameters(cell: nn.Cell) -> tuple[int, int]:
     trainable = sum(p.size for p in cell.trainable_params())
     total = sum(p.size for p in cell.get_parameters())
     return int(trainable), int(total)
@@ -482,7 +488,7 @@ COUNT_PARAMETERS_MISTAKES = [
             wrong=_count_own_params_of_every_cell),
     Mistake("swapped",
             "return (trainable, total), in that order.",
-            wrong=lambda cell: _reference_count(cell)[::-1]),
+            wrong=lambda cell: reference_count_parameters(cell)[::-1]),
     Mistake("not a tuple",
             "return a tuple of two ints: `return trainable, total`.",
             detect=lambda case, got: not isinstance(got, (tuple, Raised))),
@@ -491,7 +497,7 @@ COUNT_PARAMETERS_MISTAKES = [
 
 def check_count_parameters(count_parameters: Any, hidden: bool = False) -> None:
     """Exercise 02.3: count_parameters(cell) -> (trainable, total), numbers of values (not Parameters)."""
-    run_check("02.3", "count_parameters", count_parameters, _count_cases(hidden), reference=_reference_count,
+    run_check("02.3", "count_parameters", count_parameters, _count_cases(hidden), reference=reference_count_parameters,
               call=_run_count, mistakes=COUNT_PARAMETERS_MISTAKES,
               describe_case=lambda case: f"the network {case.args[0]}")
 
@@ -591,7 +597,13 @@ SEQUENTIAL_MISTAKES = [
 ]
 
 
-def check_sequential(Sequential: Any, hidden: bool = False) -> None:  # noqa: N803 (the exercise is a class)
+reference_sequential = nn.SequentialCell  # the oracle of 02.4
+
+
+def check_Sequential(Sequential: Any, hidden: bool = False) -> None:  # noqa: N802, N803 (named after the class)
     """Exercise 02.4: Sequential(cells) registers children '0', '1', ... and chains them in construct."""
-    run_check("02.4", "Sequential", Sequential, _sequential_cases(hidden), reference=nn.SequentialCell,
+    run_check("02.4", "Sequential", Sequential, _sequential_cases(hidden), reference=reference_sequential,
               call=_run_sequential, mistakes=SEQUENTIAL_MISTAKES, describe_case=_describe_sequential)
+
+
+check_sequential = check_Sequential  # the lower-case name that goes with SEQUENTIAL_MISTAKES

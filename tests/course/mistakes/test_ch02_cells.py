@@ -11,9 +11,9 @@ from tinyspore import Parameter, Tensor, nn, ops
 from tinyspore.common.initializer import HeUniform, Uniform, initializer
 from tinyspore_grader.checks.ch02_cells import (
     check_count_parameters,
-    check_dense,
+    check_Dense,
     check_parameters_and_names,
-    check_sequential,
+    check_Sequential,
 )
 
 
@@ -36,7 +36,7 @@ class GoodDense(nn.Cell):
 
 
 def test_dense_correct_variant_passes():
-    assert_passes(check_dense, GoodDense)
+    assert_passes(check_Dense, GoodDense)
 
 
 def test_dense_weight_stored_in_out():
@@ -51,7 +51,7 @@ def test_dense_weight_stored_in_out():
         def construct(self, x):
             return x @ self.weight + self.bias
 
-    assert_caught(check_dense, Dense, "weight stored as (in, out)")
+    assert_caught(check_Dense, Dense, "weight stored as (in, out)")
 
 
 def test_dense_forgets_the_transpose():
@@ -60,7 +60,7 @@ def test_dense_forgets_the_transpose():
             y = ops.matmul(x, self.weight)
             return y if self.bias is None else y + self.bias
 
-    assert_caught(check_dense, Dense, "weight not transposed in construct")
+    assert_caught(check_Dense, Dense, "weight not transposed in construct")
 
 
 def test_dense_forgets_the_bias():
@@ -68,7 +68,7 @@ def test_dense_forgets_the_bias():
         def construct(self, x):
             return ops.matmul(x, self.weight.T)
 
-    assert_caught(check_dense, Dense, "missing bias")
+    assert_caught(check_Dense, Dense, "missing bias")
 
 
 def test_dense_column_bias():
@@ -79,7 +79,7 @@ def test_dense_column_bias():
                 values = bias_init.asnumpy() if bias_init is not None else np.zeros(out_channels, np.float32)
                 self.bias = Parameter(Tensor(values.reshape(out_channels, 1)))
 
-    assert_caught(check_dense, Dense, "bias shaped (out, 1) or (1, out)")
+    assert_caught(check_Dense, Dense, "bias shaped (out, 1) or (1, out)")
 
 
 def test_dense_bias_added_in_the_transposed_layout():
@@ -90,7 +90,7 @@ def test_dense_bias_added_in_the_transposed_layout():
                 y = y + self.bias
             return y.T
 
-    assert_caught(check_dense, Dense, "bias on the wrong axis")
+    assert_caught(check_Dense, Dense, "bias on the wrong axis")
 
 
 def test_dense_zero_bias_instead_of_none():
@@ -100,7 +100,7 @@ def test_dense_zero_bias_instead_of_none():
             if not has_bias:
                 self.bias = Parameter(Tensor(np.zeros(out_channels, np.float32)))
 
-    assert_caught(check_dense, Dense, "a bias although has_bias=False")
+    assert_caught(check_Dense, Dense, "a bias although has_bias=False")
 
 
 def test_dense_plain_tensors_are_not_registered():
@@ -115,7 +115,7 @@ def test_dense_plain_tensors_are_not_registered():
             y = x @ self.w.T
             return y if self.b is None else y + self.b
 
-    assert_caught(check_dense, Dense, "not a Parameter")
+    assert_caught(check_Dense, Dense, "not a Parameter")
 
 
 def test_dense_numpy_in_construct():
@@ -126,7 +126,7 @@ def test_dense_numpy_in_construct():
                 y = y + self.bias.asnumpy()
             return y
 
-    assert_caught(check_dense, Dense, "an ndarray instead of a Tensor")
+    assert_caught(check_Dense, Dense, "an ndarray instead of a Tensor")
 
 
 def test_dense_numpy_detour_wrapped_back_in_a_tensor():
@@ -137,7 +137,7 @@ def test_dense_numpy_detour_wrapped_back_in_a_tensor():
                 y += self.bias.asnumpy()
             return Tensor(y)
 
-    assert_caught(check_dense, Dense, "gradients do not flow")
+    assert_caught(check_Dense, Dense, "gradients do not flow")
 
 
 def test_dense_zero_initialization():
@@ -145,7 +145,7 @@ def test_dense_zero_initialization():
         def __init__(self, in_channels, out_channels, weight_init="zeros", bias_init="zeros", has_bias=True):
             super().__init__(in_channels, out_channels, weight_init, bias_init, has_bias)
 
-    assert_caught(check_dense, Dense, "default initializers")
+    assert_caught(check_Dense, Dense, "default initializers")
 
 
 def test_dense_pytorch_like_normal_initialization():
@@ -154,7 +154,7 @@ def test_dense_pytorch_like_normal_initialization():
             super().__init__(in_channels, out_channels, "normal" if weight_init is None else weight_init,
                              "zeros" if bias_init is None else bias_init, has_bias)
 
-    assert_caught(check_dense, Dense, "default initializers")
+    assert_caught(check_Dense, Dense, "default initializers")
 
 
 def test_dense_defaults_with_or():
@@ -163,7 +163,7 @@ def test_dense_defaults_with_or():
             super().__init__(in_channels, out_channels, weight_init or HeUniform(math.sqrt(5)),
                              bias_init or Uniform(1 / math.sqrt(in_channels)), has_bias)
 
-    assert_caught(check_dense, Dense, "`or` on a Tensor")
+    assert_caught(check_Dense, Dense, "`or` on a Tensor")
 
 
 # ----- 02.2 parameters_and_names ------------------------------------------------------------------------
@@ -304,7 +304,7 @@ def test_sequential_python_list():
                 x = layer(x)
             return x
 
-    assert_caught(check_sequential, Sequential, "cells kept in a plain list")
+    assert_caught(check_Sequential, Sequential, "cells kept in a plain list")
 
 
 def test_sequential_counts_from_one():
@@ -319,7 +319,7 @@ def test_sequential_counts_from_one():
                 x = cell(x)
             return x
 
-    assert_caught(check_sequential, Sequential, "counted from 1")
+    assert_caught(check_Sequential, Sequential, "counted from 1")
 
 
 def test_sequential_insert_child_to_cell():
@@ -334,7 +334,7 @@ def test_sequential_insert_child_to_cell():
                 x = cell(x)
             return x
 
-    assert_caught(check_sequential, Sequential, "insert_child_to_cell does not rename")
+    assert_caught(check_Sequential, Sequential, "insert_child_to_cell does not rename")
 
 
 def test_sequential_applies_every_cell_to_the_input():
@@ -350,7 +350,7 @@ def test_sequential_applies_every_cell_to_the_input():
                 out = cell(x)
             return out
 
-    assert_caught(check_sequential, Sequential, "not chained")
+    assert_caught(check_Sequential, Sequential, "not chained")
 
 
 def test_sequential_reversed_order():
@@ -365,4 +365,4 @@ def test_sequential_reversed_order():
                 x = cell(x)
             return x
 
-    assert_caught(check_sequential, Sequential, "not chained")
+    assert_caught(check_Sequential, Sequential, "not chained")

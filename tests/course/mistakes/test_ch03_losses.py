@@ -234,6 +234,19 @@ def test_cross_entropy_ignores_ignore_index_with_indexing():
         picked = log_probs[Tensor(np.arange(n)), labels]
         return -picked.mean() * (1 - label_smoothing) - log_probs.mean() * label_smoothing
 
+    assert_caught(check_cross_entropy, cross_entropy, "ignore_index not applied")
+
+
+def test_cross_entropy_masks_after_indexing():
+    def cross_entropy(logits, labels, ignore_index=-100, label_smoothing=0.0):
+        log_probs = ops.log_softmax(logits, -1)
+        y = labels.asnumpy()
+        keep = Tensor((y != ignore_index).astype(np.float32))
+        picked = log_probs[Tensor(np.arange(len(y))), labels]       # -100 is out of range here
+        smooth = log_probs.mean(axis=1)
+        per_sample = -(picked * (1 - label_smoothing) + smooth * label_smoothing)
+        return (per_sample * keep).sum() / keep.sum()
+
     assert_caught(check_cross_entropy, cross_entropy, "ignored label used as an index")
 
 
