@@ -266,6 +266,9 @@ class GeneratorDataset(Dataset):
         super().__init__(None)
         if column_names is None:
             raise ValueError("GeneratorDataset: give column_names, e.g. column_names=['data', 'label']")
+        if inspect.isgenerator(source):  # it could run only once, but every epoch needs a fresh pass
+            raise TypeError("GeneratorDataset: source is a generator object, which runs only once; pass the "
+                            "generator function itself, without calling it: GeneratorDataset(gen, ...)")
         self._names = [column_names] if isinstance(column_names, str) else list(column_names)
         self._source = source
         self._random_access = hasattr(source, "__getitem__") and hasattr(source, "__len__")
@@ -288,12 +291,6 @@ class GeneratorDataset(Dataset):
                 yield self._source[int(i)]
             return
         items = self._source() if callable(self._source) and not hasattr(self._source, "__iter__") else self._source
-        if inspect.isgenerator(items) and items is self._source:
-            # A generator object can be read only once; a generator *function* restarts every epoch.
-            if getattr(self, "_consumed", False):
-                raise RuntimeError("GeneratorDataset: the source is a generator object, which runs only once; "
-                                   "pass the generator function itself (without calling it)")
-            self._consumed = True
         for k, item in enumerate(items):
             if self._num_samples and k >= self._num_samples:
                 return
