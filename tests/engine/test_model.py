@@ -304,3 +304,24 @@ def test_train_runs_in_training_mode_and_gives_the_mode_back():
     assert modes == [True, True] and not net.training
     out1, out2 = model.predict(Tensor(x)), model.predict(Tensor(x))
     np.testing.assert_array_equal(out1.asnumpy(), out2.asnumpy())  # no dropout in predict
+
+
+def test_custom_eval_network_with_eval_indexes():
+    class ThreeColumnEval(nn.Cell):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def construct(self, x, y, weight):
+            out = self.net(x)
+            return out, y, (((out - y) ** 2) * weight).mean()
+
+    net = nn.Dense(1, 1, weight_init="ones", bias_init="zeros")
+    model = Model(net, nn.MSELoss(), metrics={"mae", "loss"}, eval_network=ThreeColumnEval(net),
+                  eval_indexes=[2, 0, 1])
+    x = np.arange(4, dtype=np.float32).reshape(-1, 1)
+    weight = np.array([[1], [1], [3], [3]], np.float32)
+    result = model.eval(ds.NumpySlicesDataset((x, x + 1, weight), shuffle=False).batch(2))
+    assert result == {"mae": 1.0, "loss": 2.0}  # loss: batch means 1 and 3, averaged over batches
+    with pytest.raises(ValueError, match="eval_indexes must be None or a list of 3"):
+        Model(net, nn.MSELoss(), metrics={"mae"}, eval_network=ThreeColumnEval(net), eval_indexes=[0, 1])

@@ -210,7 +210,7 @@ class Model:
         if not self._metric_fns:
             raise ValueError("Model.eval: the model has no metrics; create it with e.g. "
                              "Model(net, loss_fn, optimizer, metrics={'accuracy', 'loss'})")
-        if self._eval_network is not None and self._loss_fn is not None:
+        if isinstance(self._eval_network, WithEvalCell):  # the one Model built: (data, label) columns
             self._check_columns(valid_dataset, "eval")
         listeners = CallbackList(callbacks)
         cb_params = CallbackParam(eval_network=self._eval_network, network=self._network,
