@@ -17,9 +17,10 @@
 # In this chapter you will:
 # - compute a gradient by hand with the chain rule, then by nudging the inputs (**Exercise 04.1**);
 # - see a program as a **computation graph** and draw one;
-# - write the **backward rules** of mul, matmul, sum, relu, exp and log (**Exercises 04.2 to 04.5**);
-# - put the nodes in **topological order** (**Exercise 04.6**) and write the **backward pass** that walks the
-#   graph in reverse and adds up gradients (**Exercise 04.7**), then check your engine against `tinyspore.grad`;
+# - write the **backward rules** of mul and matmul (**Exercise 04.2**) and of sum, relu, exp and log
+#   (**Exercise 04.3**);
+# - put the nodes in **topological order** (**Exercise 04.4**) and write the **backward pass** that walks the
+#   graph in reverse and adds up gradients (**Exercise 04.5**), then check your engine against `tinyspore.grad`;
 # - use the engine's API: `grad`, `value_and_grad` (with `grad_position`, `weights`, `has_aux`) and
 #   `ops.GradOperation`, and see why the seed tutorial's `loss, grads = grad_fn(...)` goes wrong.
 
@@ -36,19 +37,15 @@ from tinyspore.ops import sum_to_shape
 from tinyspore_grader import pick
 from tinyspore_grader.checks.ch04_autodiff import (
     check_backward,
-    check_elementwise_backward,
-    check_matmul_backward,
-    check_mul_backward,
+    check_binary_backward,
     check_numeric_grad,
-    check_sum_backward,
     check_topological_order,
+    check_unary_backward,
     reference_backward,
-    reference_elementwise_backward,
-    reference_matmul_backward,
-    reference_mul_backward,
+    reference_binary_backward,
     reference_numeric_grad,
-    reference_sum_backward,
     reference_topological_order,
+    reference_unary_backward,
 )
 
 ms.set_seed(0)
@@ -302,106 +299,57 @@ print("x:", np.allclose(gx, nudge(lambda v: np.sum(g * (v + y)), x)),
 
 
 # %% [markdown]
-# The checks of the next exercises do this for you on many shapes. All rules work on **NumPy arrays** (not
-# Tensors), keep `g`'s dtype, and return gradients of exactly the inputs' shapes.
+# The checks of the next two exercises do this for you on many shapes. All rules work on **NumPy arrays**
+# (not Tensors), keep `g`'s dtype, and return gradients of exactly the inputs' shapes. Each exercise groups
+# several rules in one function that picks the rule by the op's name, as a small table of rules would.
 #
-# ### Exercise 04.2: mul_backward (2 points)
+# ### Exercise 04.2: binary_backward (3 points)
 #
-# Write `mul_backward(g, x, y)` for `out = x * y` (elementwise, with broadcasting): return the pair
-# `(gx, gy)`. Each input's local derivative is the *other* input; undo broadcasting with `sum_to_shape`.
+# Write `binary_backward(op, g, x, y)`, the rules of the two products. Return the pair `(gx, gy)`.
 #
-# Example: `x` of shape `(4, 1)`, `y` of shape `(1, 3)`, `g` of shape `(4, 3)`: `gx` has shape `(4, 1)` and
-# `gy` shape `(1, 3)`. The check tries float32 and float64, 0-d inputs, size-1 axes and added leading axes.
+# **`op == "mul"`**: `out = x * y`, elementwise with broadcasting. Each input's local derivative is the
+# *other* input, so `gx` is `g * y` and `gy` is `g * x`, each summed back to its input's shape with
+# `sum_to_shape` (as in `add_backward`). Example: `x` of shape `(4, 1)`, `y` of shape `(1, 3)`, `g` of shape
+# `(4, 3)`: `gx` has shape `(4, 1)` and `gy` shape `(1, 3)`.
+#
+# **`op == "matmul"`**: `out = x @ y`, with `x` of shape `(..., n, k)`, `y` of shape `(..., k, m)` and `g` of
+# shape `(..., n, m)` (both at least 2-D). Let the shapes guide you: the only way to make `(n, k)` from
+# `g (n, m)` and `y (k, m)` is `g @ y^T`; likewise `x^T @ g` has shape `(k, m)`. For batches (3-D and more)
+# transpose only the **last two** axes, `np.swapaxes(y, -1, -2)`: careful, `.T` reverses *all* axes. Batch axes
+# broadcast like `+` does, so `(2, 3, 4) @ (4, 5)` uses `y` for every batch item: sum its gradient over the
+# batch with `sum_to_shape`.
+#
+# The check tries float32 and float64, 0-d inputs, size-1 and added axes for `mul`; rectangular and square
+# matrices (where a wrong transpose still has the right shape) and batches on either side for `matmul`.
 
-# %% nbgrader={"grade": false, "grade_id": "mul_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def mul_backward(g, x, y):
-    """Exercise 04.2. The rule of out = x * y (broadcasting).
+# %% nbgrader={"grade": false, "grade_id": "binary_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def binary_backward(op, g, x, y):
+    """Exercise 04.2. The rule of out = x * y (op "mul", broadcasting) or out = x @ y (op "matmul", batched).
 
-    g: ndarray of out's shape; x, y: the forward inputs. Returns (gx, gy) of x's and y's shapes.
+    g: ndarray of out's shape; x, y: the forward inputs. Returns (gx, gy) of x's and y's shapes, g's dtype.
     """
     ### BEGIN SOLUTION
-    return sum_to_shape(g * y, x.shape), sum_to_shape(g * x, y.shape)
+    if op == "mul":
+        gx, gy = g * y, g * x
+    elif op == "matmul":
+        gx, gy = g @ np.swapaxes(y, -1, -2), np.swapaxes(x, -1, -2) @ g
+    else:
+        raise ValueError(f"binary_backward: unknown op {op!r}; expected 'mul' or 'matmul'")
+    return sum_to_shape(gx, x.shape), sum_to_shape(gy, y.shape)
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "mul_backward_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-check_mul_backward(mul_backward)
+# %% nbgrader={"grade": true, "grade_id": "binary_backward_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check_binary_backward(binary_backward)
 ### BEGIN HIDDEN TESTS
-check_mul_backward(mul_backward, hidden=True)
+check_binary_backward(binary_backward, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 04.3: matmul_backward (2 points)
+# ### Exercise 04.3: unary_backward (3 points)
 #
-# Write `matmul_backward(g, a, b)` for `out = a @ b`, with `a` of shape `(..., n, k)`, `b` of shape
-# `(..., k, m)` and `g` of shape `(..., n, m)` (both inputs at least 2-D). Let the shapes guide you: the only
-# way to make `(n, k)` from `g (n, m)` and `b (k, m)` is `g @ b^T`; likewise `gb = a^T @ g` has shape
-# `(k, m)`.
-#
-# For batches (3-D and more) transpose only the **last two** axes: `np.swapaxes(b, -1, -2)`. Careful: `.T`
-# reverses *all* axes. The batch axes broadcast like `+` does, so `(2, 3, 4) @ (4, 5)` uses `b` for every
-# batch item: sum its gradient over the batch with `sum_to_shape`.
-#
-# The check tries rectangular and square matrices (where a wrong transpose still has the right shape),
-# batches, and a batch against a single matrix on either side.
-
-# %% nbgrader={"grade": false, "grade_id": "matmul_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def matmul_backward(g, a, b):
-    """Exercise 04.3. The rule of out = a @ b (2-D, or batched with broadcasting batch axes).
-
-    g: (..., n, m); a: (..., n, k); b: (..., k, m). Returns (ga, gb) of a's and b's shapes.
-    """
-    ### BEGIN SOLUTION
-    ga = g @ np.swapaxes(b, -1, -2)
-    gb = np.swapaxes(a, -1, -2) @ g
-    return sum_to_shape(ga, a.shape), sum_to_shape(gb, b.shape)
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "matmul_backward_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-check_matmul_backward(matmul_backward)
-### BEGIN HIDDEN TESTS
-check_matmul_backward(matmul_backward, hidden=True)
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Exercise 04.4: sum_backward (3 points)
-#
-# Write `sum_backward(g, x_shape, axis=None, keepdims=False)` for `out = x.sum(axis=axis, keepdims=keepdims)`.
-# Every element of `x` enters its sum once, with local derivative 1, so its gradient is the `g` of its sum:
-# copy `g` back along the summed axes. Only `x`'s shape matters, which is why the rule gets `x_shape`.
-#
-# The trap: with `keepdims=False` the summed axes are gone from `g`. Broadcasting aligns shapes on the right,
-# so `np.broadcast_to(g, x_shape)` silently copies along the wrong axis (or fails). First put the summed
-# axes back as size 1 (`np.expand_dims(g, axis)` accepts an int or a tuple), then broadcast. `axis=None`
-# means all axes; `axis` may be negative or a tuple.
-#
-# Example: `x_shape=(3, 4)`, `axis=1`: `g` has shape `(3,)`, becomes `(3, 1)`, then `(3, 4)`.
-
-# %% nbgrader={"grade": false, "grade_id": "sum_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def sum_backward(g, x_shape, axis=None, keepdims=False):
-    """Exercise 04.4. The rule of out = x.sum(axis=axis, keepdims=keepdims).
-
-    g: ndarray of out's shape; x_shape: x's shape (tuple). Returns an ndarray of x_shape with g's dtype.
-    """
-    ### BEGIN SOLUTION
-    if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, x_shape)
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "sum_backward_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-check_sum_backward(sum_backward)
-### BEGIN HIDDEN TESTS
-check_sum_backward(sum_backward, hidden=True)
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Exercise 04.5: elementwise_backward (2 points)
-#
-# Functions applied element by element have the simplest rules of all: `g` times the local slope, element by
-# element. Write `elementwise_backward(op, g, x)` for `op` one of:
+# Write `unary_backward(op, g, x, axis=None, keepdims=False)`, the rules of four ops with one input. Return
+# `gx`, of `x`'s shape. Three of them work element by element, and their rule is `g` times the local slope:
 #
 # | op | forward | local slope |
 # |---|---|---|
@@ -409,14 +357,25 @@ check_sum_backward(sum_backward, hidden=True)
 # | `"exp"` | `exp(x)` | `exp(x)` |
 # | `"log"` | `log(x)` | `1 / x` |
 #
-# At exactly `x == 0` relu has no slope; the check accepts 0 or 1 there (MindSpore and tinyspore use 0). For
-# any other `op`, raise `ValueError`. The check tries float32 and float64 and 0-d arrays.
+# At exactly `x == 0` relu has no slope; the check accepts 0 or 1 there (MindSpore and tinyspore use 0).
+#
+# **`op == "sum"`**: `out = x.sum(axis=axis, keepdims=keepdims)`. Every element of `x` enters its sum once,
+# with local derivative 1, so its gradient is the `g` of its sum: copy `g` back along the summed axes (only
+# `x`'s shape matters). The trap: with `keepdims=False` the summed axes are gone from `g`, and broadcasting
+# aligns shapes on the right, so `np.broadcast_to(g, x.shape)` silently copies along the wrong axis (or
+# fails). First put the summed axes back as size 1 (`np.expand_dims(g, axis)` takes an int or a tuple), then
+# broadcast. `axis=None` means all axes; `axis` may be negative or a tuple. Example: `x` of shape `(3, 4)`,
+# `axis=1`: `g` has shape `(3,)`, becomes `(3, 1)`, then `(3, 4)`.
+#
+# The check tries float32 and float64, 0-d arrays, relu at its kink, and sums over every kind of `axis`,
+# with and without `keepdims`, on square shapes too.
 
-# %% nbgrader={"grade": false, "grade_id": "elementwise_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def elementwise_backward(op, g, x):
-    """Exercise 04.5. The rule of out = op(x) for op in "relu", "exp", "log".
+# %% nbgrader={"grade": false, "grade_id": "unary_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def unary_backward(op, g, x, axis=None, keepdims=False):
+    """Exercise 04.3. The rule of out = relu(x), exp(x), log(x) or x.sum(axis=axis, keepdims=keepdims).
 
-    g: ndarray of x's shape; x: the forward input. Returns an ndarray of x's shape with g's dtype.
+    op: "relu", "exp", "log" or "sum"; g: ndarray of out's shape; x: the forward input.
+    Returns gx, an ndarray of x's shape with g's dtype.
     """
     ### BEGIN SOLUTION
     if op == "relu":
@@ -425,14 +384,18 @@ def elementwise_backward(op, g, x):
         return g * np.exp(x)
     if op == "log":
         return g / x
-    raise ValueError(f"elementwise_backward: unknown op {op!r}; expected 'relu', 'exp' or 'log'")
+    if op == "sum":
+        if axis is not None and not keepdims:
+            g = np.expand_dims(g, axis)
+        return np.broadcast_to(g, x.shape)
+    raise ValueError(f"unary_backward: unknown op {op!r}; expected 'relu', 'exp', 'log' or 'sum'")
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "elementwise_backward_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-check_elementwise_backward(elementwise_backward)
+# %% nbgrader={"grade": true, "grade_id": "unary_backward_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check_unary_backward(unary_backward)
 ### BEGIN HIDDEN TESTS
-check_elementwise_backward(elementwise_backward, hidden=True)
+check_unary_backward(unary_backward, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -441,7 +404,7 @@ check_elementwise_backward(elementwise_backward, hidden=True)
 # With a rule at every node, the backward pass is a walk: list the nodes in topological order, then go
 # through the list **backwards**, handing each node's gradient to its rule and the results to its parents.
 #
-# ### Exercise 04.6: topological_order (2 points)
+# ### Exercise 04.4: topological_order (2 points)
 #
 # Write `topological_order(root)`: a list of every node `root` depends on (through `.parents`, the inputs
 # included) and `root` itself, each node **once**, every node after all of its parents (so `root` is last).
@@ -453,7 +416,7 @@ check_elementwise_backward(elementwise_backward, hidden=True)
 
 # %% nbgrader={"grade": false, "grade_id": "topological_order", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def topological_order(root):
-    """Exercise 04.6. Every node root depends on, and root, each once, parents before children.
+    """Exercise 04.4. Every node root depends on, and root, each once, parents before children.
 
     root: a Node. Returns a list of Nodes ending with root.
     """
@@ -484,7 +447,7 @@ check_topological_order(topological_order, hidden=True)
 # recursing after about 1000 levels and a network can easily run more operations than that:
 # see `topological_order` in `tinyspore/autodiff.py`.)
 #
-# ### Exercise 04.7: backward (3 points)
+# ### Exercise 04.5: backward (3 points)
 #
 # Write `backward(root, order)`, the backward pass. `order` is a topological order of the graph (from
 # `topological_order(root)`, or any other valid one). Return a dict `{node: gradient}` with an entry for
@@ -500,7 +463,7 @@ check_topological_order(topological_order, hidden=True)
 
 # %% nbgrader={"grade": false, "grade_id": "backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def backward(root, order):
-    """Exercise 04.7. The gradient of sum(root.value) with respect to every node of `order`.
+    """Exercise 04.5. The gradient of sum(root.value) with respect to every node of `order`.
 
     root: a Node; order: the nodes root depends on, in topological order (root last).
     Returns a dict {node: ndarray of node.value's shape}.
@@ -545,21 +508,19 @@ plt.show()
 
 # %%
 rules = SimpleNamespace(
-    mul=pick(mul_backward, reference_mul_backward, check_mul_backward),
-    matmul=pick(matmul_backward, reference_matmul_backward, check_matmul_backward),
-    sum=pick(sum_backward, reference_sum_backward, check_sum_backward),
-    elementwise=pick(elementwise_backward, reference_elementwise_backward, check_elementwise_backward),
+    binary=pick(binary_backward, reference_binary_backward, check_binary_backward),
+    unary=pick(unary_backward, reference_unary_backward, check_unary_backward),
 )
 
 
 def tiny_layer(x, W, b):
     """loss = sum(relu(x @ W + b) ** 2) as a graph of Nodes with your backward rules."""
     X, Wn, B = Node(x, name="x"), Node(W, name="W"), Node(b, name="b")
-    z = Node(x @ W, (X, Wn), lambda g: rules.matmul(g, x, W), "z = x @ W")
+    z = Node(x @ W, (X, Wn), lambda g: rules.binary("matmul", g, x, W), "z = x @ W")
     y = Node(z.value + b, (z, B), lambda g: add_backward(g, z.value, b), "y = z + b")
-    h = Node(np.maximum(y.value, 0), (y,), lambda g: (rules.elementwise("relu", g, y.value),), "h = relu(y)")
-    q = Node(h.value * h.value, (h, h), lambda g: rules.mul(g, h.value, h.value), "q = h * h")
-    loss = Node(q.value.sum(), (q,), lambda g: (rules.sum(g, q.value.shape),), "loss = sum(q)")
+    h = Node(np.maximum(y.value, 0), (y,), lambda g: (rules.unary("relu", g, y.value),), "h = relu(y)")
+    q = Node(h.value * h.value, (h, h), lambda g: rules.binary("mul", g, h.value, h.value), "q = h * h")
+    loss = Node(q.value.sum(), (q,), lambda g: (rules.unary("sum", g, q.value),), "loss = sum(q)")
     return loss, (X, Wn, B)
 
 

@@ -1,10 +1,11 @@
-"""Checks of chapter 04, autodiff: a central-difference gradient, the backward rules of mul, matmul, sum and
-the elementwise functions, the topological order of a graph, and the backward pass that accumulates.
+"""Checks of chapter 04, autodiff: a central-difference gradient, the backward rules of the two products (mul,
+matmul) and of the one-input ops (sum, relu, exp, log), the topological order of a graph, and the backward pass
+that accumulates.
 
 Each `check_<exercise>(answer, hidden=False)` runs the answer against `reference_<exercise>` (NumPy and the
 backward rules of `tinyspore.ops.primitives`) on fixed-seed cases; `hidden=True` uses other seeds and cases.
 
-The graph exercises (04.6, 04.7) work on any node object with the attributes of the chapter's `Node`
+The graph exercises (04.4, 04.5) work on any node object with the attributes of the chapter's `Node`
 (`value`, `parents`, `backward`, `name`). Every call gets a freshly built graph, so an answer that writes
 into arrays it should only read cannot spoil the next case.
 """
@@ -94,7 +95,7 @@ def reference_numeric_grad(f: Callable, x: np.ndarray, eps: float = 1e-6) -> np.
 def _numeric_grad_cases(hidden: bool) -> list[Case]:
     rng = _rng(hidden, 1)
     # (function, shape of x, eps, note); the large-eps case makes the central formula and eps visible.
-    plans = [("square", (3,), 1e-6, ""), ("sinx", (2, 3), 1e-5, ""), ("cube", (), 1e-4, "0-d x"),
+    plans = [("square", (3,), 1e-3, ""), ("sinx", (2, 3), 1e-5, ""), ("cube", (), 1e-4, "0-d x"),
              ("exp2", (4,), 0.1, "a large eps: use the central formula with exactly this eps"),
              ("lse", (2, 1, 3), 1e-6, "a size-1 axis"), ("prod", (2,), 1e-3, ""),
              ("tanh", (3, 1), 1e-2, "")]
@@ -205,306 +206,274 @@ def check_numeric_grad(numeric_grad, hidden: bool = False) -> None:
               mistakes=NUMERIC_GRAD_MISTAKES, same=_TIGHT, match=_TIGHT)
 
 
-# ----- 04.2 mul_backward --------------------------------------------------------------------------------
-def reference_mul_backward(g: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+# ----- 04.2 binary_backward: the two products x * y and a @ b ------------------------------------------
+def _mul_rule(g: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
     return tuple(P.mul.forward(x, y)[1](g))
 
 
-def _binary_cases(hidden: bool, salt: int, plans: list) -> list[Case]:
-    rng = _rng(hidden, salt)
+def _matmul_rule(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple:
+    return tuple(P.matmul.forward(a, b)[1](g))
+
+
+_BINARY = {"mul": _mul_rule, "matmul": _matmul_rule}
+
+
+def reference_binary_backward(op: str, g: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple:
+    """The engine's rule of `x * y` (op "mul", broadcasting) or `x @ y` (op "matmul", batched): (gx, gy)."""
+    if op not in _BINARY:
+        raise ValueError(f"binary_backward: unknown op {op!r}; expected 'mul' or 'matmul'")
+    return _BINARY[op](g, x, y)
+
+
+def _binary_cases(hidden: bool) -> list[Case]:
+    rng = _rng(hidden, 2)
+    mul_plans = [((3,), (3,)), ((4, 3), (3,)), ((4, 1), (1, 3)), ((), (2, 3)), ((2, 1, 3), (4, 1)),
+                 ((1, 3), (4, 3))]
+    # Square matrices first: there a wrong transpose still has the right shape, so its numbers show it.
+    matmul_plans = [((3, 3), (3, 3)), ((2, 3), (3, 4)), ((1, 4), (4, 1)), ((2, 3, 4), (2, 4, 5)),
+                    ((2, 3, 4), (4, 5)), ((3, 3), (2, 3, 3)), ((5, 2), (2, 2))]
+    if hidden:
+        mul_plans = [((5,), ()), ((3, 4), (3, 1)), ((2, 3, 4), (4,)), ((1, 1), (3, 2)), ((4, 1, 2), (3, 1)),
+                     ((2, 2), (2, 2))]
+        matmul_plans = [((2, 2), (2, 2)), ((4, 2), (2, 3)), ((3, 1), (1, 3)), ((3, 2, 2), (3, 2, 4)),
+                        ((2, 1, 3, 2), (4, 2, 2)), ((4, 4), (3, 4, 4)), ((2, 5, 3), (3, 3))]
     cases = []
-    for n, (x_shape, y_shape) in enumerate(plans):
-        dtype = np.float64 if n % 3 == 2 else np.float32
-        x = _array(rng.standard_normal(x_shape), dtype)
-        y = _array(rng.standard_normal(y_shape), dtype)
-        g = _array(rng.standard_normal(np.broadcast_shapes(x_shape, y_shape)), dtype)
-        cases.append(Case((g, x, y)))
+    for op, plans in (("mul", mul_plans), ("matmul", matmul_plans)):
+        for n, (x_shape, y_shape) in enumerate(plans):
+            dtype = np.float64 if n % 3 == 2 else np.float32
+            x = _array(rng.standard_normal(x_shape), dtype)
+            y = _array(rng.standard_normal(y_shape), dtype)
+            out_shape = np.matmul(x, y).shape if op == "matmul" else np.broadcast_shapes(x_shape, y_shape)
+            g = _array(rng.standard_normal(out_shape), dtype)
+            batched = op == "matmul" and max(x.ndim, y.ndim) > 2
+            cases.append(Case((op, g, x, y), note="batched" if batched else ""))
     return cases
 
 
-def _mul_cases(hidden: bool) -> list[Case]:
-    plans = [((3,), (3,)), ((4, 3), (3,)), ((4, 1), (1, 3)), ((), (2, 3)), ((2, 1, 3), (4, 1)),
-             ((1, 3), (4, 3)), ((2, 3), (2, 3))]
-    if hidden:
-        plans = [((5,), ()), ((3, 4), (3, 1)), ((2, 3, 4), (4,)), ((1, 1), (3, 2)), ((4, 1, 2), (3, 1)),
-                 ((2, 2), (2, 2)), ((3,), (2, 1))]
-    return _binary_cases(hidden, 2, plans)
+def _only(op_name: str, wrong: Callable, reference: Callable) -> Callable:
+    """A wrong rule for one op; on the other ops it answers like the reference (so it fails only there)."""
+    def answer(op: str, *args: Any, **kwargs: Any) -> Any:
+        return wrong(*args, **kwargs) if op == op_name else reference(op, *args, **kwargs)
+    return answer
+
+
+def _op(case: Case) -> str:
+    return case.args[0]
 
 
 def _wrong_shape_pair(case: Case, got: Any) -> bool:
     """A pair of arrays where at least one does not have its input's shape."""
-    g, x, y = case.args
+    _, g, x, y = case.args
     return (isinstance(got, tuple) and len(got) == 2 and all(isinstance(v, np.ndarray) for v in got)
             and (got[0].shape != x.shape or got[1].shape != y.shape))
-
-
-def _dtype_changed(case: Case, got: Any) -> bool:
-    return isinstance(got, tuple) and any(isinstance(v, np.ndarray) and v.dtype != case.args[0].dtype for v in got)
-
-
-MUL_BACKWARD_MISTAKES = [
-    Mistake("swapped factors",
-            "each input's gradient is g times the OTHER input: gx = g * y and gy = g * x.",
-            wrong=lambda g, x, y: (sum_to_shape(g * x, x.shape), sum_to_shape(g * y, y.shape))),
-    Mistake("forgot g",
-            "multiply by the incoming gradient g (the chain rule): gx = g * y, not just y.",
-            wrong=lambda g, x, y: (sum_to_shape(np.broadcast_to(y, g.shape), x.shape),
-                                   sum_to_shape(np.broadcast_to(x, g.shape), y.shape))),
-    Mistake("not summed over broadcast axes",
-            "an input that broadcasting stretched was used at many places, so its gradient is the SUM over "
-            "those places: return sum_to_shape(g * y, x.shape) and sum_to_shape(g * x, y.shape).",
-            detect=_wrong_shape_pair),
-    Mistake("not a pair",
-            "return the two gradients as a tuple: `return gx, gy`.",
-            detect=_not_tuple_of_two),
-    Mistake("changed the dtype",
-            "keep g's dtype (float32 stays float32): no float64 constants or np.zeros accumulators.",
-            detect=_dtype_changed),
-]
-
-
-def check_mul_backward(mul_backward, hidden: bool = False) -> None:
-    """Exercise 04.2: mul_backward(g, x, y) -> (gx, gy), each of its input's shape (broadcasting undone)."""
-    run_check("04.2", "mul_backward", mul_backward, _mul_cases(hidden), reference=reference_mul_backward,
-              mistakes=MUL_BACKWARD_MISTAKES)
-
-
-# ----- 04.3 matmul_backward -----------------------------------------------------------------------------
-def reference_matmul_backward(g: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return tuple(P.matmul.forward(a, b)[1](g))
-
-
-def _matmul_cases(hidden: bool) -> list[Case]:
-    rng = _rng(hidden, 3)
-    # Square matrices first: there a wrong transpose still has the right shape, so its numbers show it.
-    plans = [((3, 3), (3, 3)), ((2, 3), (3, 4)), ((1, 4), (4, 1)), ((2, 3, 4), (2, 4, 5)),
-             ((2, 3, 4), (4, 5)), ((3, 3), (2, 3, 3)), ((5, 2), (2, 2))]
-    if hidden:
-        plans = [((2, 2), (2, 2)), ((4, 2), (2, 3)), ((3, 1), (1, 3)), ((3, 2, 2), (3, 2, 4)),
-                 ((2, 1, 3, 2), (4, 2, 2)), ((4, 4), (3, 4, 4)), ((2, 5, 3), (3, 3))]
-    cases = []
-    for n, (a_shape, b_shape) in enumerate(plans):
-        dtype = np.float64 if n % 3 == 2 else np.float32
-        a = _array(rng.standard_normal(a_shape), dtype)
-        b = _array(rng.standard_normal(b_shape), dtype)
-        g = _array(rng.standard_normal(np.matmul(a, b).shape), dtype)
-        cases.append(Case((g, a, b), note="batched" if max(a.ndim, b.ndim) > 2 else ""))
-    return cases
 
 
 def _swap(m: np.ndarray) -> np.ndarray:
     return np.swapaxes(m, -1, -2)
 
 
-MATMUL_BACKWARD_MISTAKES = [
-    Mistake(".T on a batch",
+_mul_wrong = partial(_only, "mul", reference=reference_binary_backward)
+_matmul_wrong = partial(_only, "matmul", reference=reference_binary_backward)
+
+BINARY_BACKWARD_MISTAKES = [
+    Mistake("mul: swapped factors",
+            "each input's gradient is g times the OTHER input: gx = g * y and gy = g * x.",
+            wrong=_mul_wrong(lambda g, x, y: (sum_to_shape(g * x, x.shape), sum_to_shape(g * y, y.shape)))),
+    Mistake("mul: forgot g",
+            "multiply by the incoming gradient g (the chain rule): gx = g * y, not just y.",
+            wrong=_mul_wrong(lambda g, x, y: (sum_to_shape(np.broadcast_to(y, g.shape), x.shape),
+                                              sum_to_shape(np.broadcast_to(x, g.shape), y.shape)))),
+    Mistake("mul: not summed over broadcast axes",
+            "an input that broadcasting stretched was used at many places, so its gradient is the SUM over "
+            "those places: return sum_to_shape(g * y, x.shape) and sum_to_shape(g * x, y.shape).",
+            detect=lambda case, got: _op(case) == "mul" and _wrong_shape_pair(case, got)),
+    Mistake("matmul: .T on a batch",
             "`.T` reverses ALL the axes of a 3-D array; transpose only the last two: np.swapaxes(b, -1, -2) "
             "(or b.transpose(0, 2, 1) for 3-D).",
-            wrong=lambda g, a, b: (sum_to_shape(g @ b.T, a.shape), sum_to_shape(a.T @ g, b.shape))),
-    Mistake("batch not summed",
+            wrong=_matmul_wrong(lambda g, a, b: (sum_to_shape(g @ b.T, a.shape), sum_to_shape(a.T @ g, b.shape)))),
+    Mistake("matmul: batch not summed",
             "one input was broadcast over the batch (it has fewer leading axes, or size 1 there): sum its "
             "gradient over those axes with sum_to_shape(gb, b.shape).",
-            wrong=lambda g, a, b: (g @ _swap(b), _swap(a) @ g)),
-    Mistake("no transpose",
+            wrong=_matmul_wrong(lambda g, a, b: (g @ _swap(b), _swap(a) @ g))),
+    Mistake("matmul: no transpose",
             "follow the shapes: a (n, k) @ b (k, m) = g (n, m), so ga = g @ b^T (n, m)@(m, k) and "
             "gb = a^T @ g (k, n)@(n, m); without the transposes the shapes (or, for square matrices, "
             "the numbers) are wrong.",
-            wrong=lambda g, a, b: (sum_to_shape(g @ b, a.shape), sum_to_shape(a @ g, b.shape))),
-    Mistake("transposed result",
+            wrong=_matmul_wrong(lambda g, a, b: (sum_to_shape(g @ b, a.shape), sum_to_shape(a @ g, b.shape)))),
+    Mistake("matmul: transposed result",
             "gb = a^T @ g, not g^T @ a (that is gb transposed): each gradient has its input's shape.",
-            wrong=lambda g, a, b: (sum_to_shape(g @ _swap(b), a.shape), _swap(g) @ a)),
-    Mistake("factors in the wrong order",
+            wrong=_matmul_wrong(lambda g, a, b: (sum_to_shape(g @ _swap(b), a.shape), _swap(g) @ a))),
+    Mistake("matmul: factors in the wrong order",
             "matrix products do not commute: ga = g @ b^T (g on the left) and gb = a^T @ g (g on the right).",
-            wrong=lambda g, a, b: (sum_to_shape(_swap(b) @ g, a.shape), sum_to_shape(g @ _swap(a), b.shape))),
-    Mistake("shape error",
+            wrong=_matmul_wrong(lambda g, a, b: (sum_to_shape(_swap(b) @ g, a.shape),
+                                                 sum_to_shape(g @ _swap(a), b.shape)))),
+    Mistake("matmul: shape error",
             "the shapes do not fit: a (n, k) @ b (k, m) = g (n, m), so ga = g @ b^T and gb = a^T @ g "
             "(with np.swapaxes(..., -1, -2) as the transpose for batches).",
-            detect=lambda case, got: _raised(got, ValueError, text="matmul")),
-    Mistake("not a pair",
-            "return the two gradients as a tuple: `return ga, gb`.",
+            detect=lambda case, got: _op(case) == "matmul" and _raised(got, ValueError, text="matmul")),
+    Mistake("matmul: wrong shape",
+            "each gradient has exactly its input's shape: ga like a, gb like b (sum_to_shape undoes a "
+            "broadcast batch).",
+            detect=lambda case, got: _op(case) == "matmul" and _wrong_shape_pair(case, got)),
+    Mistake("binary: not a pair",
+            "return the two gradients as a tuple: `return gx, gy`.",
             detect=_not_tuple_of_two),
-    Mistake("wrong shape",
-            "each gradient has exactly its input's shape: ga like a, gb like b.",
-            detect=_wrong_shape_pair),
+    Mistake("binary: changed the dtype",
+            "keep g's dtype (float32 stays float32): no float64 constants or np.zeros accumulators.",
+            detect=lambda case, got: isinstance(got, tuple) and any(
+                isinstance(v, np.ndarray) and v.dtype != case.args[1].dtype for v in got)),
 ]
 
 
-def check_matmul_backward(matmul_backward, hidden: bool = False) -> None:
-    """Exercise 04.3: matmul_backward(g, a, b) -> (ga, gb) for a @ b, 2-D or batched (batch axes broadcast)."""
-    run_check("04.3", "matmul_backward", matmul_backward, _matmul_cases(hidden), reference=reference_matmul_backward,
-              mistakes=MATMUL_BACKWARD_MISTAKES)
+def check_binary_backward(binary_backward, hidden: bool = False) -> None:
+    """Exercise 04.2: binary_backward(op, g, x, y) -> (gx, gy) for op "mul" (x * y) and "matmul" (x @ y)."""
+    run_check("04.2", "binary_backward", binary_backward, _binary_cases(hidden), reference=reference_binary_backward,
+              mistakes=BINARY_BACKWARD_MISTAKES)
 
 
-# ----- 04.4 sum_backward --------------------------------------------------------------------------------
-def reference_sum_backward(g: np.ndarray, x_shape: tuple, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    (gx,) = P.reduce_sum.forward(np.zeros(x_shape, dtype=g.dtype), axis, keepdims)[1](g)
-    return gx
-
-
-def _sum_cases(hidden: bool) -> list[Case]:
-    rng = _rng(hidden, 4)
-    plans = [((3, 4), None, False), ((3, 4), 0, False), ((3, 4), 1, False), ((3, 4), 1, True),
-             ((3, 3), 1, False), ((2, 3, 4), (0, 2), False), ((3, 1, 4), 1, False), ((2, 3), -1, False),
-             ((2, 3), None, True), ((4,), 0, True)]
-    if hidden:
-        plans = [((4, 2), None, False), ((4, 2), 0, True), ((2, 2), 0, False), ((4, 4), 1, False),
-                 ((2, 3, 4), 1, False), ((2, 3, 4), (1, 2), True), ((2, 3, 4), -2, False),
-                 ((1, 5), 0, False), ((3, 2, 1), (0, -1), False), ((5,), None, False)]
-    cases = []
-    for n, (shape, axis, keepdims) in enumerate(plans):
-        dtype = np.float64 if n % 3 == 2 else np.float32
-        g_shape = np.sum(np.zeros(shape), axis=axis, keepdims=keepdims).shape
-        g = _array(rng.standard_normal(g_shape), dtype)
-        cases.append(Case((g, shape), {"axis": axis, "keepdims": keepdims}))
-    return cases
-
-
-def _plain_broadcast(g: np.ndarray, x_shape: tuple, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    return np.broadcast_to(g, x_shape)
-
-
-def _expand_always(g: np.ndarray, x_shape: tuple, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    if axis is None:
-        return np.broadcast_to(g, x_shape)
-    return np.broadcast_to(np.expand_dims(g, axis), x_shape)
-
-
-SUM_BACKWARD_MISTAKES = [
-    Mistake("no re-expansion",
-            "put the summed axes back as size 1 before broadcasting: with keepdims=False, "
-            "g = np.expand_dims(g, axis); then np.broadcast_to(g, x_shape). Broadcasting alone lines g up "
-            "on the right, which is the wrong axis unless you summed the leading one.",
-            wrong=_plain_broadcast),
-    Mistake("expanded twice",
-            "with keepdims=True the summed axes are still there (as size 1): broadcast g directly, "
-            "do not insert them again.",
-            wrong=_expand_always),
-    Mistake("divided by the count",
-            "that is the gradient of the MEAN; every input element enters the sum once, so its "
-            "gradient is g itself (copied), with no division.",
-            wrong=lambda g, s, axis=None, keepdims=False: reference_sum_backward(g, s, axis, keepdims)
-            * (np.prod(g.shape) / np.prod(s)).astype(g.dtype)),
-    Mistake("returned g",
-            "the gradient has x's shape, not g's: copy g along the summed axes (np.broadcast_to).",
-            detect=lambda case, got: isinstance(got, np.ndarray) and got.shape == case.args[0].shape
-            and got.shape != tuple(case.args[1])),
-    Mistake("changed the dtype",
-            "keep g's dtype: np.ones(x_shape) is float64, so np.ones(x_shape) * g makes a float32 g float64; "
-            "np.broadcast_to keeps the dtype.",
-            detect=lambda case, got: isinstance(got, np.ndarray) and got.dtype != case.args[0].dtype),
-    Mistake("wrong shape",
-            "return an array of exactly x_shape.",
-            detect=lambda case, got: isinstance(got, np.ndarray) and got.shape != tuple(case.args[1])),
-]
-
-
-def check_sum_backward(sum_backward, hidden: bool = False) -> None:
-    """Exercise 04.4: sum_backward(g, x_shape, axis=None, keepdims=False) -> ndarray of x_shape, g's dtype."""
-    run_check("04.4", "sum_backward", sum_backward, _sum_cases(hidden), reference=reference_sum_backward,
-              mistakes=SUM_BACKWARD_MISTAKES)
-
-
-# ----- 04.5 elementwise_backward ------------------------------------------------------------------------
+# ----- 04.3 unary_backward: sum, relu, exp, log ---------------------------------------------------------
 _ELEMENTWISE = {"relu": P.relu, "exp": P.exp, "log": P.log}
 
 
-def reference_elementwise_backward(op: str, g: np.ndarray, x: np.ndarray) -> np.ndarray:
-    if op not in _ELEMENTWISE:
-        raise ValueError(f"elementwise_backward: unknown op {op!r}; expected 'relu', 'exp' or 'log'")
-    (gx,) = _ELEMENTWISE[op].forward(x)[1](g)
+def reference_unary_backward(op: str, g: np.ndarray, x: np.ndarray, axis: Any = None,
+                             keepdims: bool = False) -> np.ndarray:
+    """The engine's rule of x.sum(axis, keepdims) (op "sum"), relu(x), exp(x) or log(x): gx of x's shape."""
+    if op == "sum":
+        (gx,) = P.reduce_sum.forward(x, axis, keepdims)[1](g)
+    elif op in _ELEMENTWISE:
+        (gx,) = _ELEMENTWISE[op].forward(x)[1](g)
+    else:
+        raise ValueError(f"unary_backward: unknown op {op!r}; expected 'sum', 'relu', 'exp' or 'log'")
     return gx
 
 
-def _elementwise_cases(hidden: bool) -> list[Case]:
-    rng = _rng(hidden, 5)
-    plans = [("relu", (5,)), ("relu", (3, 1)), ("exp", (4,)), ("exp", ()), ("log", (2, 3)), ("log", (3,)),
-             ("relu", (2, 2)), ("exp", (2, 1, 2)), ("log", ())]
+def _unary_cases(hidden: bool) -> list[Case]:
+    rng = _rng(hidden, 4)
+    elementwise = [("relu", (5,)), ("relu", (3, 1)), ("exp", (4,)), ("exp", ()), ("log", (2, 3)), ("log", ()),
+                   ("relu", (2, 2))]
+    sums = [((3, 4), None, False), ((3, 4), 0, False), ((3, 3), 1, False), ((3, 4), 1, True),
+            ((2, 3, 4), (0, 2), False), ((3, 1, 4), 1, False), ((2, 3), -1, False), ((2, 3), None, True)]
     if hidden:
-        plans = [("relu", (7,)), ("relu", ()), ("exp", (3, 2)), ("exp", (1, 3)), ("log", (4,)),
-                 ("log", (2, 1)), ("relu", (2, 3)), ("log", (1,)), ("exp", (5,))]
+        elementwise = [("relu", (7,)), ("relu", ()), ("exp", (3, 2)), ("exp", (1, 3)), ("log", (4,)),
+                       ("log", (2, 1)), ("relu", (2, 3))]
+        sums = [((4, 2), None, False), ((4, 2), 0, True), ((4, 4), 1, False), ((2, 2), 0, False),
+                ((2, 3, 4), 1, False), ((2, 3, 4), (1, 2), True), ((2, 3, 4), -2, False), ((3, 2, 1), (0, -1), False)]
     cases = []
-    for n, (op, shape) in enumerate(plans):
+    for n, (op, shape) in enumerate(elementwise):
         dtype = np.float64 if n % 3 == 2 else np.float32
-        if op == "log":
-            x = rng.uniform(0.2, 3.0, size=shape)
-        else:
-            x = rng.uniform(-2.0, 2.0, size=shape)
-        x = _array(x, dtype)
+        low = 0.2 if op == "log" else -2.0
+        x = _array(rng.uniform(low, 3.0 if op == "log" else 2.0, size=shape), dtype)
         if op == "relu" and x.size > 2:
             x.flat[1] = 0.0  # the kink: either side's slope is accepted there
         g = _array(rng.uniform(-2.0, 2.0, size=shape), dtype)
         g[g == 0] = 0.5  # a zero g would hide a missing factor
         cases.append(Case((op, g, x)))
+    for n, (shape, axis, keepdims) in enumerate(sums):
+        dtype = np.float64 if n % 3 == 2 else np.float32
+        x = _array(rng.standard_normal(shape), dtype)
+        g = _array(rng.standard_normal(np.sum(x, axis=axis, keepdims=keepdims).shape), dtype)
+        cases.append(Case(("sum", g, x), {"axis": axis, "keepdims": keepdims}))
     return cases
 
 
-def _same_elementwise(expected: Any, got: Any, case: Case) -> bool:
+def _same_unary(expected: Any, got: Any, case: Case) -> bool:
     """The usual comparison; for relu at exactly x == 0 both 0 and g are accepted (the slope is undefined)."""
     op, g, x = case.args
-    if op != "relu" or not isinstance(got, np.ndarray) or not isinstance(expected, np.ndarray):
+    if op != "relu" or not isinstance(got, (np.ndarray, np.generic)) or np.shape(got) != np.shape(expected):
         return same(expected, got, case)
-    if got.shape != expected.shape or got.dtype != expected.dtype:
+    got, expected = np.asarray(got), np.asarray(expected)
+    if got.dtype != expected.dtype:
         return False
-    kink = np.broadcast_to(x == 0, got.shape)
-    at_kink_ok = np.all(np.isclose(got[kink], 0) | np.isclose(got[kink], np.broadcast_to(g, got.shape)[kink]))
+    kink = x == 0
+    at_kink_ok = np.all(np.isclose(got[kink], 0) | np.isclose(got[kink], g[kink]))
     return bool(at_kink_ok and np.allclose(got[~kink], expected[~kink], rtol=1e-5, atol=1e-6))
 
 
-def _wrong_for(op_name: str, rule: Callable) -> Callable:
-    """A wrong rule for one op; on the other ops it answers like the reference."""
-    def wrong(op: str, g: np.ndarray, x: np.ndarray) -> Any:
-        return rule(g, x) if op == op_name else reference_elementwise_backward(op, g, x)
-    return wrong
+def _plain_broadcast(g: np.ndarray, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    return np.broadcast_to(g, x.shape)
 
 
-ELEMENTWISE_BACKWARD_MISTAKES = [
+def _expand_always(g: np.ndarray, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    if axis is None:
+        return np.broadcast_to(g, x.shape)
+    return np.broadcast_to(np.expand_dims(g, axis), x.shape)
+
+
+def _like_mean(g: np.ndarray, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    gx = reference_unary_backward("sum", g, x, axis, keepdims)
+    return (gx * (g.size / x.size)).astype(g.dtype)
+
+
+_unary = partial(_only, reference=reference_unary_backward)
+
+UNARY_BACKWARD_MISTAKES = [
     Mistake("relu: wrong side",
             "relu passes the gradient where x > 0 (slope 1) and blocks it where x < 0 (slope 0): g * (x > 0).",
-            wrong=_wrong_for("relu", lambda g, x: g * (x < 0))),
-    Mistake("relu of g",
+            wrong=_unary("relu", lambda g, x: g * (x < 0))),
+    Mistake("relu: mask from g",
             "the mask comes from the forward input x, not from g: g * (x > 0), not max(g, 0).",
-            wrong=_wrong_for("relu", lambda g, x: np.maximum(g, 0))),
+            wrong=_unary("relu", lambda g, x: np.maximum(g, 0))),
     Mistake("relu: forgot g",
             "multiply the slope by the incoming gradient: g * (x > 0).",
-            wrong=_wrong_for("relu", lambda g, x: (x > 0).astype(x.dtype))),
+            wrong=_unary("relu", lambda g, x: (x > 0).astype(x.dtype))),
     Mistake("exp: times x",
             "d exp(x)/dx = exp(x), so the rule is g * exp(x), not g * x.",
-            wrong=_wrong_for("exp", lambda g, x: g * x)),
+            wrong=_unary("exp", lambda g, x: g * x)),
     Mistake("exp: forgot g",
             "multiply the local slope exp(x) by the incoming gradient: g * exp(x).",
-            wrong=_wrong_for("exp", lambda g, x: np.exp(x))),
-    Mistake("exp of g",
+            wrong=_unary("exp", lambda g, x: np.exp(x))),
+    Mistake("exp: exp of g",
             "the slope is taken at the forward input: g * exp(x), not exp(g).",
-            wrong=_wrong_for("exp", lambda g, x: np.exp(g))),
+            wrong=_unary("exp", lambda g, x: np.exp(g))),
     Mistake("log: 1 / g",
             "d log(x)/dx = 1 / x, so the rule is g / x: divide by x, not by g.",
-            wrong=_wrong_for("log", lambda g, x: 1 / g)),
+            wrong=_unary("log", lambda g, x: 1 / g)),
     Mistake("log: g * x",
             "d log(x)/dx = 1 / x, so the rule is g / x, not g * x.",
-            wrong=_wrong_for("log", lambda g, x: g * x)),
+            wrong=_unary("log", lambda g, x: g * x)),
     Mistake("log: forgot g",
             "multiply the local slope 1 / x by the incoming gradient: g / x.",
-            wrong=_wrong_for("log", lambda g, x: 1 / x)),
+            wrong=_unary("log", lambda g, x: 1 / x)),
     Mistake("log: log instead of its slope",
             "the backward rule uses the derivative of log, 1 / x, not log itself: g / x.",
-            wrong=_wrong_for("log", lambda g, x: g * np.log(x))),
-    Mistake("changed the dtype",
-            "keep g's dtype: (x > 0) is bool and g * (x > 0) keeps g's dtype; avoid float64 constants "
-            "such as np.ones(x.shape).",
-            detect=lambda case, got: isinstance(got, np.ndarray) and got.dtype != case.args[1].dtype),
-    Mistake("not an ndarray",
+            wrong=_unary("log", lambda g, x: g * np.log(x))),
+    Mistake("sum: no re-expansion",
+            "put the summed axes back as size 1 before broadcasting: with keepdims=False, "
+            "g = np.expand_dims(g, axis); then np.broadcast_to(g, x.shape). Broadcasting alone lines g up "
+            "on the right, which is the wrong axis unless you summed the leading one.",
+            wrong=_unary("sum", _plain_broadcast)),
+    Mistake("sum: expanded twice",
+            "with keepdims=True the summed axes are still there (as size 1): broadcast g directly, "
+            "do not insert them again.",
+            wrong=_unary("sum", _expand_always)),
+    Mistake("sum: divided by the count",
+            "that is the gradient of the MEAN; every element enters the sum once, so its gradient is g "
+            "itself (copied), with no division.",
+            wrong=_unary("sum", _like_mean)),
+    Mistake("sum: returned g",
+            "the gradient has x's shape, not g's: copy g along the summed axes (np.broadcast_to).",
+            detect=lambda case, got: _op(case) == "sum" and isinstance(got, np.ndarray)
+            and got.shape == case.args[1].shape != case.args[2].shape),
+    Mistake("unary: changed the dtype",
+            "keep g's dtype: np.ones(x.shape) is float64, so np.ones(x.shape) * g turns a float32 g into "
+            "float64; g * (x > 0) and np.broadcast_to keep it.",
+            detect=lambda case, got: isinstance(got, (np.ndarray, np.generic)) and got.dtype != case.args[1].dtype),
+    Mistake("unary: wrong shape",
+            "return an array of exactly x's shape.",
+            detect=lambda case, got: isinstance(got, np.ndarray) and got.shape != case.args[2].shape),
+    Mistake("unary: not an ndarray",
             "return a NumPy array of x's shape (for a 0-d x, a 0-d array is fine).",
             detect=lambda case, got: not isinstance(got, (np.ndarray, np.generic, Raised))),
 ]
 
 
-def check_elementwise_backward(elementwise_backward, hidden: bool = False) -> None:
-    """Exercise 04.5: elementwise_backward(op, g, x) -> gx for op in 'relu', 'exp', 'log'."""
-    run_check("04.5", "elementwise_backward", elementwise_backward, _elementwise_cases(hidden),
-              reference=reference_elementwise_backward, mistakes=ELEMENTWISE_BACKWARD_MISTAKES, same=_same_elementwise)
+def check_unary_backward(unary_backward, hidden: bool = False) -> None:
+    """Exercise 04.3: unary_backward(op, g, x, axis=None, keepdims=False) -> gx for "relu", "exp", "log", "sum"."""
+    run_check("04.3", "unary_backward", unary_backward, _unary_cases(hidden), reference=reference_unary_backward,
+              mistakes=UNARY_BACKWARD_MISTAKES, same=_same_unary)
 
 
-# ----- graphs for 04.6 and 04.7 -------------------------------------------------------------------------
+# ----- graphs for 04.4 and 04.5 -------------------------------------------------------------------------
 class _Node:
     """The check's own node: the same attributes as the chapter's `Node`."""
 
@@ -623,7 +592,7 @@ def _topo_graphs(hidden: bool) -> list[_Graph]:
     return [_compass_graph(), twice, diamond, _network(rng, 3, 2, 2), _random_dag(rng, 3, 8), _chain(30), one]
 
 
-# ----- 04.6 topological_order ---------------------------------------------------------------------------
+# ----- 04.4 topological_order ---------------------------------------------------------------------------
 def reference_topological_order(root: Any) -> list:
     """Depth-first, iterative: a node is appended after all its parents."""
     order, visited = [], {id(root)}
@@ -706,7 +675,7 @@ def _missing_nodes(case: Case, got: Any) -> bool:
 
 
 def _describe_graph_case(case: Case) -> str:
-    return f"root of {case.args[0].text()}"
+    return f"root of {case.args[0].text()} (any order with each node once, after its parents, is right)"
 
 
 TOPOLOGICAL_ORDER_MISTAKES = [
@@ -741,14 +710,14 @@ TOPOLOGICAL_ORDER_MISTAKES = [
 
 
 def check_topological_order(topological_order, hidden: bool = False) -> None:
-    """Exercise 04.6: topological_order(root) -> list of the nodes root depends on, each once, parents first."""
+    """Exercise 04.4: topological_order(root) -> list of the nodes root depends on, each once, parents first."""
     cases = [Case((graph,)) for graph in _topo_graphs(hidden)]
-    run_check("04.6", "topological_order", topological_order, cases, reference=reference_topological_order,
+    run_check("04.4", "topological_order", topological_order, cases, reference=reference_topological_order,
               mistakes=TOPOLOGICAL_ORDER_MISTAKES, call=_call_topo, same=_same_topo,
               describe_case=_describe_graph_case)
 
 
-# ----- 04.7 backward ------------------------------------------------------------------------------------
+# ----- 04.5 backward ------------------------------------------------------------------------------------
 class _NoGradient:
     """The outcome "the returned dict has no entry for this node"."""
 
@@ -815,7 +784,8 @@ def _backward_cases(hidden: bool) -> list[Case]:
         shuffle = 10 * k + (7 if hidden else 0) if k % 2 else None
         for node in reference_topological_order(root):
             used = sum(p is node for other in reference_topological_order(root) for p in other.parents)
-            note = f"the gradient of {node.name}" + (f", used {used} times" if used > 1 else "")
+            times = {1: "", 2: ", used twice"}.get(used, f", used {used} times")
+            note = f"the gradient of {node.name}{times}"
             cases.append(Case((graph, node.name, shuffle), note=note))
     return cases
 
@@ -845,6 +815,8 @@ def _overwrite(root: Any, order: list) -> dict:
 
 
 def _in_place(root: Any, order: list) -> dict:
+    """`grads[p] += gp`, with read-only arrays copied first (the learner's fix for "output array is read-only"):
+    a parent that receives the very array of another node's gradient then changes that gradient too."""
     grads = {root: np.ones_like(root.value)}
     for node in reversed(order):
         if node.backward is not None:
@@ -852,7 +824,7 @@ def _in_place(root: Any, order: list) -> dict:
                 if parent in grads:
                     grads[parent] += g
                 else:
-                    grads[parent] = g
+                    grads[parent] = g if np.ndim(g) == 0 or g.flags.writeable else g.copy()
     return grads
 
 
@@ -877,8 +849,8 @@ BACKWARD_MISTAKES = [
             "(`grads[p] = grads[p] + gp` if p already has one), do not overwrite.",
             wrong=_overwrite),
     Mistake("accumulated in place",
-            "do not add in place (`grads[p] += gp`): gp may be the very array another node holds "
-            "(add passes g through unchanged), or a read-only broadcast view; write "
+            "do not add in place (`grads[p] += gp`): gp may be the very array another node holds as its "
+            "gradient (add passes g through unchanged), and `+=` changes that one too; write "
             "`grads[p] = grads[p] + gp`.",
             wrong=_in_place),
     Mistake("in place on a read-only array",
@@ -907,6 +879,6 @@ BACKWARD_MISTAKES = [
 
 
 def check_backward(backward, hidden: bool = False) -> None:
-    """Exercise 04.7: backward(root, order) -> {node: gradient of sum(root) w.r.t. node} for every node."""
-    run_check("04.7", "backward", backward, _backward_cases(hidden), reference=reference_backward,
+    """Exercise 04.5: backward(root, order) -> {node: gradient of sum(root) w.r.t. node} for every node."""
+    run_check("04.5", "backward", backward, _backward_cases(hidden), reference=reference_backward,
               mistakes=BACKWARD_MISTAKES, call=_call_backward, describe_case=_describe_backward_case)
