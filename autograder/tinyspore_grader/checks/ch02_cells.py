@@ -355,7 +355,7 @@ def _run_walk(fn: Any, case: Case) -> Any:
             names.append(f"{path} (not a Parameter of this cell)")
         else:
             names.append(str(path))
-    return names
+    return " ".join(names) if names else "(none)"
 
 
 def _describe_walk(case: Case) -> str:
@@ -533,16 +533,20 @@ def _dense(rng: np.random.Generator, n_in: int, n_out: int, has_bias: bool = Tru
     return nn.Dense(n_in, n_out, weight_init=weight, bias_init=bias, has_bias=has_bias)
 
 
+def _listing(names: Any) -> str:
+    """`'', 0, 1` for ['', '0', '1']: compact, so that the feedback line shows as many names as it can."""
+    return ", ".join(str(n) if n else "''" for n in names) or "(none)"
+
+
 def _run_sequential(cls: Any, case: Case) -> Any:
     kind, plan, seed = case.args
     layers = LAYER_PLANS[plan](np.random.default_rng(seed))
     seq = cls(layers)
     if kind == "names":
-        cells = [name for name, _ in seq.cells_and_names()]
-        params = [p.name for p in seq.trainable_params()]
-        return f"cells {cells}, parameters {params}"
+        cells = _listing(name for name, _ in seq.cells_and_names())
+        return f"cells: {cells} | parameters: {_listing(p.name for p in seq.trainable_params())}"
     if kind == "inside a parent":
-        return f"parameters {[p.name for p in _Parent(seq).trainable_params()]}"
+        return f"parameters: {_listing(p.name for p in _Parent(seq).trainable_params())}"
     x = np.random.default_rng(seed + 1).standard_normal((4, 3)).round(2).astype(np.float32)
     return seq(Tensor(x))
 
@@ -578,17 +582,17 @@ SEQUENTIAL_MISTAKES = [
             "a Python list attribute hides the cells from the Cell (no children, no parameters): register each "
             "one as a child, `setattr(self, str(i), cell)`.",
             detect=lambda case, got: _names_case(case) and isinstance(got, str)
-            and ("cells ['']" in got or "parameters []" in got) and case.args[1] != "[]"),
+            and ("cells: '' |" in got or "parameters: (none)" in got) and case.args[1] != "[]"),
     Mistake("counted from 1",
             "the children are named by their position counted from 0: '0', '1', '2', ... (so the first "
             "Dense's weight is '0.weight').",
-            detect=lambda case, got: _names_case(case) and isinstance(got, str) and "'1'" in got
-            and "'0'" not in got and "0." not in got),
+            detect=lambda case, got: _names_case(case) and isinstance(got, str)
+            and ("cells: '', 1" in got or "parameters: 1." in got or "head.1." in got and "head.0." not in got)),
     Mistake("insert_child_to_cell does not rename",
             "`insert_child_to_cell` registers a child but, in MindSpore, does not rename its parameters "
             "(they stay 'weight'). Assigning an attribute does: `setattr(self, str(i), cell)`.",
             detect=lambda case, got: case.args[0] == "names" and isinstance(got, str)
-            and "parameters ['weight'" in got),
+            and "parameters: weight" in got),
     Mistake("not chained",
             "feed each cell the output of the previous one: `for cell in ...: x = cell(x)`, then return x "
             "(after all cells, in order).",
