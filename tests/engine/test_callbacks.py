@@ -231,3 +231,22 @@ def test_callbacks_must_be_callbacks():
         make_model().train(1, data(5), callbacks=[LossMonitor(), lambda rc: None])
     with pytest.raises(ValueError, match="unknown hook 'on_step'"):
         LambdaCallback(on_step=print)
+
+
+def test_callbacks_are_context_managers_closed_even_on_errors():
+    events = []
+
+    class Resource(Callback):
+        def __enter__(self):
+            events.append("enter")
+            return self
+
+        def __exit__(self, *err):
+            events.append(("exit", err[0].__name__ if err[0] else None))
+
+    make_model().train(1, data(5), callbacks=Resource())
+    net = nn.Dense(1, 1, weight_init=Tensor(np.array([[np.nan]], np.float32)), bias_init="zeros")
+    with pytest.raises(ValueError):
+        Model(net, nn.MSELoss(), nn.SGD(net.trainable_params(), 0.1)).train(1, data(5),
+                                                                            callbacks=[Resource(), LossMonitor()])
+    assert events == ["enter", ("exit", None), "enter", ("exit", "ValueError")]

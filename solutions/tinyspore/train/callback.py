@@ -17,6 +17,7 @@ loop's state (`cur_epoch_num`, `cur_step_num`, `batch_num`, `epoch_num`, `net_ou
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import warnings
@@ -148,6 +149,17 @@ class CallbackList:
                 raise TypeError(f"callbacks[{i}] is a {type(cb).__name__}, not a Callback; subclass "
                                 f"tinyspore.train.Callback")
         self.callbacks = list(callbacks)
+        self._stack: contextlib.ExitStack | None = None
+
+    def __enter__(self) -> CallbackList:
+        """Enter every callback as a context manager (MindSpore does), so `__exit__` can clean up."""
+        self._stack = contextlib.ExitStack()
+        self._stack.__enter__()
+        self.callbacks = [self._stack.enter_context(cb) or cb for cb in self.callbacks]
+        return self
+
+    def __exit__(self, *err: Any) -> Any:
+        return self._stack.__exit__(*err) if self._stack is not None else None
 
     def __getattr__(self, hook: str) -> Any:
         if hook not in HOOKS:

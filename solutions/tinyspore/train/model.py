@@ -162,17 +162,23 @@ class Model:
             raise ValueError("Model.train: the dataset is empty (0 batches); with drop_remainder=True the "
                              "batch size may be larger than the dataset")
         self._check_columns(train_dataset, "train")
-        listeners = CallbackList(callbacks)
-        cb_params = CallbackParam(
-            train_network=self._train_network, network=self._network, loss_fn=self._loss_fn,
-            optimizer=self._optimizer, train_dataset=train_dataset, epoch_num=epoch - initial_epoch,
-            initial_epoch=initial_epoch, batch_num=batch_num, cur_step_num=0, mode="train",
-            dataset_sink_mode=False, list_callback=listeners.callbacks, train_dataset_element=None,
-            parallel_mode="stand_alone", device_number=1)
-        run_context = RunContext(cb_params)
         was_training = self._network.training
+        with CallbackList(callbacks) as listeners:
+            cb_params = CallbackParam(
+                train_network=self._train_network, network=self._network, loss_fn=self._loss_fn,
+                optimizer=self._optimizer, train_dataset=train_dataset, epoch_num=epoch - initial_epoch,
+                initial_epoch=initial_epoch, batch_num=batch_num, cur_step_num=0, mode="train",
+                dataset_sink_mode=False, list_callback=listeners.callbacks, train_dataset_element=None,
+                parallel_mode="stand_alone", device_number=1)
+            self._train_epochs(range(initial_epoch, epoch), train_dataset, listeners, cb_params, valid)
+        self._network.set_train(was_training)  # give the network back in the mode it came in
+
+    def _train_epochs(self, epochs: range, train_dataset: Any, listeners: CallbackList, cb_params: CallbackParam,
+                      valid: tuple | None) -> None:
+        """The loop itself: epochs of steps, the hooks around them, and an evaluation per epoch in fit."""
+        run_context = RunContext(cb_params)
         listeners.on_train_begin(run_context)
-        for i in range(initial_epoch, epoch):
+        for i in epochs:
             cb_params.cur_epoch_num = i + 1
             listeners.on_train_epoch_begin(run_context)
             for row in train_dataset.create_tuple_iterator(num_epochs=1):
@@ -191,7 +197,6 @@ class Model:
             cb_params.pop("eval_results", None)
             if run_context.get_stop_requested():
                 break
-        self._network.set_train(was_training)  # give the network back in the mode it came in
         listeners.on_train_end(run_context)
 
     def _eval_during_train(self, valid_dataset: Any, cb_params: CallbackParam) -> None:
@@ -212,12 +217,12 @@ class Model:
                              "Model(net, loss_fn, optimizer, metrics={'accuracy', 'loss'})")
         if isinstance(self._eval_network, WithEvalCell):  # the one Model built: (data, label) columns
             self._check_columns(valid_dataset, "eval")
-        listeners = CallbackList(callbacks)
-        cb_params = CallbackParam(eval_network=self._eval_network, network=self._network,
-                                  valid_dataset=valid_dataset, batch_num=valid_dataset.get_dataset_size(),
-                                  mode="eval", cur_step_num=0, dataset_sink_mode=False,
-                                  list_callback=listeners.callbacks)
-        return self._evaluate(valid_dataset, listeners, cb_params)
+        with CallbackList(callbacks) as listeners:
+            cb_params = CallbackParam(eval_network=self._eval_network, network=self._network,
+                                      valid_dataset=valid_dataset, batch_num=valid_dataset.get_dataset_size(),
+                                      mode="eval", cur_step_num=0, dataset_sink_mode=False,
+                                      list_callback=listeners.callbacks)
+            return self._evaluate(valid_dataset, listeners, cb_params)
 
     def _evaluate(self, valid_dataset: Any, listeners: CallbackList, cb_params: CallbackParam,
                   extra_loss: Loss | None = None) -> dict[str, Any]:
