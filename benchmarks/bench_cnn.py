@@ -23,17 +23,17 @@ BATCH, CLASSES = 64, 10
 WARMUP, REPEATS = 5, 60
 
 
-def median_times(steps: dict[str, Callable[[], object]], clock: Callable[[], float] = time.perf_counter,
-                 warmup: int = WARMUP, repeats: int = REPEATS) -> dict[str, float]:
+def median_times(steps: dict[str, Callable[[], object]], clock: Callable[[], float] = time.perf_counter
+                 ) -> dict[str, float]:
     """Median time of one call of each step, in milliseconds, measured by `clock`.
 
     The steps take turns (a, b, a, b, ...), so a busy machine slows them alike.
     """
     for step in steps.values():
-        for _ in range(warmup):
+        for _ in range(WARMUP):
             step()
     times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
+    for _ in range(REPEATS):
         for name, step in steps.items():
             start = clock()
             step()
