@@ -49,6 +49,7 @@ def find_notebooks(paths: list[str]) -> list[Path]:
 
 
 _EXERCISE = re.compile(r"Exercise (\d+\.\d+ \w+)")
+_HEADING = re.compile(r"^#+ Exercise (\d+\.\d+): (\w+)", re.MULTILINE)
 
 
 def _text(output: dict) -> str:
@@ -59,12 +60,15 @@ def _text(output: dict) -> str:
     return output.get("data", {}).get("text/plain", "")
 
 
-def verdict_of(cell: dict, chapter: str) -> Verdict:
-    """Read an executed graded test cell: its outputs say whether the check passed."""
+def verdict_of(cell: dict, chapter: str, label: str | None = None) -> Verdict:
+    """Read an executed graded test cell: its outputs say whether the check passed.
+
+    label: how to name the exercise when the outputs do not (e.g. "01.3 matmul_checked", from the heading).
+    """
     meta = cell["metadata"]["nbgrader"]
     text = "\n".join(_text(o) for o in cell.get("outputs", []))
     named = _EXERCISE.search(text)
-    exercise = named.group(1) if named else meta["grade_id"].removesuffix("_test")
+    exercise = named.group(1) if named else label or meta["grade_id"].removesuffix("_test")
     points = float(meta.get("points", 0))
     errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     if not errors:
@@ -75,7 +79,7 @@ def verdict_of(cell: dict, chapter: str) -> Verdict:
         return Verdict(chapter, exercise, points, "not attempted")
     hint = re.search(r"^\s*hint:\s*(.*)$", message, re.MULTILINE)
     if error.get("ename") == "NameError":
-        detail = f"{message} (did the answer cell above run without errors?)"
+        detail = f"{message}: did the answer cell above fail?"
     elif hint:
         detail = hint.group(1)
     else:
@@ -91,9 +95,15 @@ def run_notebook(path: Path, timeout: int = 300) -> list[Verdict]:
     nb = nbformat.read(path, as_version=4)
     execute(nb, path.parent, timeout=timeout, allow_errors=True)
     chapter = path.stem
-    return [verdict_of(cell, chapter) for cell in nb.cells
-            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
-            and not cell.metadata["nbgrader"].get("solution")]
+    verdicts, label = [], None
+    for cell in nb.cells:
+        heading = _HEADING.search(cell.source) if cell.cell_type == "markdown" else None
+        if heading:
+            label = f"{heading.group(1)} {heading.group(2)}"
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            verdicts.append(verdict_of(cell, chapter, label))
+    return verdicts
 
 
 def _fmt(points: float) -> str:

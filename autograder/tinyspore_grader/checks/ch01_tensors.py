@@ -131,6 +131,10 @@ SUM_TO_SHAPE_MISTAKES = [
             "you dropped the size-1 axis: sum with keepdims=True, or reshape to `shape` at the end.",
             detect=lambda case, got: isinstance(got, np.ndarray) and got.shape != tuple(case.args[1])
             and got.size == int(np.prod(case.args[1]))),
+    Mistake("always summed axis 0",
+            "summing axis 0 only undoes one kind of broadcasting: work out from grad.shape and `shape` which axes "
+            "were added on the left and which were stretched from 1, and sum over those.",
+            wrong=lambda g, s: g.sum(axis=0)),
     Mistake("summed the leading axes only",
             "summing the added leading axes is not enough: also sum (keeping the axis) where `shape` has 1 "
             "and `grad` does not.",

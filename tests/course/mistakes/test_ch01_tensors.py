@@ -207,3 +207,10 @@ def test_chapter_01_solutions_pass():
     assert_passes(check_sum_to_shape, reference_sum_to_shape)
     assert_passes(check_matmul_checked, reference_matmul_checked)
     assert_passes(check_standardize, reference_standardize)
+
+
+def test_sum_to_shape_always_axis_0():
+    def sum_to_shape(grad, shape):
+        return np.sum(grad, axis=0)
+
+    assert_caught(check_sum_to_shape, sum_to_shape, "always summed axis 0")

@@ -1,0 +1,47 @@
+"""The learner's self-check command on a half-done chapter 01: one line per exercise, with the right verdict."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from helpers import COURSE, is_answer_cell, nbgrader_meta, read_notebook
+
+ANSWERS = {
+    # right
+    "broadcast_shape": "def broadcast_shape(shape_a, shape_b):\n    return tuple(np.broadcast_shapes(shape_a, shape_b))\n",
+    # the classic keepdims mistake
+    "sum_to_shape": "def sum_to_shape(grad, shape):\n    return grad.sum(axis=0)\n",
+    # a syntax error: the test cell then fails with NameError
+    "matmul_checked": "def matmul_checked(a, b)\n    return a @ b\n",
+    # standardize stays untouched
+}
+
+
+def test_check_command_prints_one_verdict_per_exercise(tmp_path):
+    chapter = tmp_path / "01_tensors"
+    shutil.copytree(COURSE / "01_tensors", chapter)
+    nb = read_notebook(chapter / "01_tensors.ipynb")
+    for cell in nb["cells"]:
+        name = nbgrader_meta(cell).get("grade_id")
+        if is_answer_cell(cell) and name in ANSWERS:
+            cell["source"] = ANSWERS[name]
+    (chapter / "01_tensors.ipynb").write_text(json.dumps(nb))
+    before = (chapter / "01_tensors.ipynb").read_text()
+
+    done = subprocess.run([sys.executable, "-m", "tinyspore_grader", "check", str(chapter)],
+                          capture_output=True, text=True, timeout=300)
+
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert lines[1] == "01_tensors"
+    assert lines[2].split() == ["01.1", "broadcast_shape", "2", "/", "2", "passed"]
+    assert lines[3].split()[:6] == ["01.2", "sum_to_shape", "0", "/", "3", "failed:"]
+    assert "summing axis 0 only undoes one kind of broadcasting" in lines[3]
+    assert lines[4].split()[:7] == ["01.3", "matmul_checked", "0", "/", "2", "failed:", "name"]
+    assert lines[4].endswith("name 'matmul_checked' is not defined: did the answer cell above fail?")
+    assert lines[5].split() == ["01.4", "standardize", "0", "/", "3", "not", "attempted"]
+    assert lines[6] == "total: 2 / 10 points on the visible tests (1 passed, 2 failed, 1 not attempted)"
+    assert (chapter / "01_tensors.ipynb").read_text() == before, "the check must not modify the learner's notebook"
