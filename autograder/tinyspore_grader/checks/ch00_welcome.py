@@ -136,4 +136,5 @@ ONE_HOT_MISTAKES = [
 
 def check_one_hot(one_hot, hidden: bool = False) -> None:
     """Exercise 00.3: one_hot(labels (n,) ints, num_classes) -> float32 (n, num_classes) of 0s and 1s."""
-    run_check("00.3", "one_hot", one_hot, _one_hot_cases(hidden), reference=reference_one_hot, mistakes=ONE_HOT_MISTAKES)
+    run_check("00.3", "one_hot", one_hot, _one_hot_cases(hidden), reference=reference_one_hot,
+              mistakes=ONE_HOT_MISTAKES)
