@@ -10,11 +10,41 @@ from helpers import assert_caught, assert_passes
 from tinyspore import Parameter, Tensor, nn, ops
 from tinyspore.common.initializer import HeUniform, Uniform, initializer
 from tinyspore_grader.checks.ch02_cells import (
+    NETWORKS,
     check_count_parameters,
     check_Dense,
     check_parameters_and_names,
     check_Sequential,
+    reference_count_parameters,
+    reference_parameters_and_names,
 )
+
+# What MindSpore 2.10 (CPU) gives for the same networks built with mindspore.nn: parameters_and_names()
+# paths, and (trainable, total) numbers of values. Obtained with /opt/msenv/bin/python on 2026-11-25.
+MINDSPORE_NAMES = {
+    "Dense(3, 2)": (["weight", "bias"], (8, 8)),
+    "Net: fc1, head=SequentialCell, frozen scale": (
+        ["scale", "fc1.weight", "fc1.bias", "head.0.weight", "head.0.bias", "head.2.weight", "head.2.bias"], (30, 31)),
+    "Net().head (a sub-cell)": (["0.weight", "0.bias", "2.weight", "2.bias"], (21, 21)),
+    "shared weight and a cell attached twice": (["a.weight", "a.bias", "b.bias", "enc.weight", "enc.bias"], (17, 17)),
+    "ReLU() (no parameters)": ([], (0, 0)),
+    "three levels with a CellList": (["beta", "inner.alpha", "inner.frozen", "inner.sub.weight", "blocks.0.alpha",
+                                      "blocks.0.frozen", "blocks.0.sub.weight"], (16, 22)),
+    "tied encoder/decoder weight, frozen table": (["table", "encoder.proj.weight", "encoder.proj.bias",
+                                                   "decoder.bias"], (15, 30)),
+    "BatchNorm1d(4) (moving statistics are frozen)": (["moving_mean", "moving_variance", "gamma", "beta"], (8, 16)),
+    "Dense(4, 3, has_bias=False)": (["weight"], (12, 12)),
+    "SequentialCell of OrderedDict": (["conv.weight", "conv.bias", "out.weight", "out.bias"], (13, 13)),
+}
+
+
+def test_the_oracle_walks_every_check_network_as_mindspore_does():
+    assert set(MINDSPORE_NAMES) == set(NETWORKS)
+    for name, (paths, counts) in MINDSPORE_NAMES.items():
+        cell = NETWORKS[name]()
+        assert [path for path, _ in reference_parameters_and_names(cell)] == paths, name
+        assert [path for path, _ in reference_parameters_and_names(cell, "model")] == [f"model.{p}" for p in paths]
+        assert reference_count_parameters(cell) == counts, name
 
 
 # ----- 02.1 Dense ----------------------------------------------------------------------------------------

@@ -12,9 +12,37 @@ from tinyspore_grader.checks.ch03_losses import (
     check_cross_entropy,
     check_log_softmax,
     check_mse_loss,
+    reference_bce_with_logits,
+    reference_cross_entropy,
+    reference_log_softmax,
+    reference_mse_loss,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the naive formulas overflow on purpose
+
+
+# ----- the oracles agree with MindSpore 2.10 (numbers printed by /opt/msenv/bin/python, CPU, 2026-11-25) -----
+def test_oracles_give_mindspore_numbers():
+    pred = Tensor([[0.1, 0.9, -0.5], [1.2, -0.3, 0.4]])
+    target = Tensor([[0.0, 1.0, 0.0], [1.0, 0.5, -1.0]])
+    assert float(reference_mse_loss(pred, target)) == pytest.approx(0.485, rel=1e-5)
+    assert float(reference_mse_loss(pred, target, "sum")) == pytest.approx(2.91, rel=1e-5)
+    logits = Tensor([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [0.0, 0.0, 0.0], [1.0, -1.0, 3.0]])
+    labels = Tensor(np.array([0, 1, 2, 2], np.int32))
+    assert float(reference_cross_entropy(logits, labels)) == pytest.approx(0.45293778, rel=1e-5)
+    assert float(reference_cross_entropy(logits, labels, ignore_index=2)) == pytest.approx(0.2851038, rel=1e-5)
+    assert float(reference_cross_entropy(logits, labels, label_smoothing=0.1)) == pytest.approx(0.5729379, rel=1e-5)
+    with_minus_100 = Tensor(np.array([0, 1, -100, 2], np.int32))
+    assert float(reference_cross_entropy(logits, with_minus_100)) == pytest.approx(0.23771302, rel=1e-5)
+    huge = Tensor([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]])
+    assert float(reference_cross_entropy(huge, Tensor(np.array([2, 1], np.int32)))) == 1000.0  # MindSpore: [2000, 0]
+    x = Tensor([[0.5, -1.0, 2.0], [-0.3, 0.8, 0.0]])
+    t = Tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.5]])
+    assert float(reference_bce_with_logits(x, t)) == pytest.approx(0.42214498, rel=1e-5)
+    extreme = reference_bce_with_logits(Tensor([1000.0, -1000.0, 1000.0, -1000.0]), Tensor([1.0, 0.0, 0.0, 1.0]))
+    assert float(extreme) == 500.0  # MindSpore, reduction='none': [0, 0, 1000, 1000]
+    np.testing.assert_allclose(reference_log_softmax(np.array([1000.0, 0.0, -1000.0], np.float32)),
+                               [0.0, -1000.0, -2000.0])
 
 
 # ----- 03.1 mse_loss -----------------------------------------------------------------------------------
