@@ -86,3 +86,20 @@ class TrainOneStepCell(Cell):
         if self.return_grad:
             return loss, {w.name: g for w, g in zip(self.weights, grads)}
         return loss
+
+
+# MindSpore's `nn` also exports the metrics (`nn.Accuracy is mindspore.train.Accuracy`). They live in
+# `tinyspore.train.metrics`; imported here, after the classes above exist, because `tinyspore.train`
+# itself imports this module.
+from ..train.metrics import (  # noqa: E402
+    MAE,
+    MSE,
+    Accuracy,
+    Loss,
+    Metric,
+    Precision,
+    Recall,
+    TopKCategoricalAccuracy,
+)
+
+__all__ += ["Metric", "Accuracy", "Loss", "MAE", "MSE", "Precision", "Recall", "TopKCategoricalAccuracy"]
