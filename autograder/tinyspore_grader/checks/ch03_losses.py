@@ -62,6 +62,12 @@ def _non_finite(case: Case, got: Any) -> bool:
     return _is_tensor(got) and not np.isfinite(got.asnumpy()).all()
 
 
+def _dtype_changed(case: Case, got: Any) -> bool:
+    return _is_tensor(got) and got.asnumpy().dtype != case.args[0].dtype
+
+
+DTYPE_HINT = ("keep the logits' dtype: float32 in, float32 out. A NumPy float64 array or np.float64 constant "
+              "mixed into the computation turns the result into float64.")
 NOT_A_TENSOR_HINT = ("return a Tensor computed with tinyspore operations (ops.square, ops.mean, -, *, ...), not a "
                      "NumPy array or a Python float: training differentiates the loss.")
 GRADIENT_HINT = ("the value is right but the gradient is not: compute with Tensors and tinyspore ops from the "
@@ -128,6 +134,7 @@ MSE_LOSS_MISTAKES = [
             "(broadcast shape of logits and labels).",
             wrong=_mse_with(lambda sq, r: ops.mean(sq))),
     Mistake("not a Tensor", NOT_A_TENSOR_HINT, detect=_not_a_tensor),
+    Mistake("dtype changed", DTYPE_HINT, detect=_dtype_changed),
     Mistake("gradient broken", GRADIENT_HINT, detect=_gradient_case),
 ]
 
@@ -363,6 +370,7 @@ CROSS_ENTROPY_MISTAKES = [
             "log p[label].",
             detect=lambda case, got: isinstance(got, Raised) and _has_ignored(case)),
     Mistake("not a Tensor", NOT_A_TENSOR_HINT, detect=_not_a_tensor),
+    Mistake("dtype changed", DTYPE_HINT, detect=_dtype_changed),
     Mistake("gradient broken", GRADIENT_HINT, detect=_gradient_case),
 ]
 
@@ -455,6 +463,7 @@ BCE_WITH_LOGITS_MISTAKES = [
             "number and never take log(0); use max(x, 0) - x * y + log(1 + exp(-|x|)).",
             detect=_non_finite),
     Mistake("not a Tensor", NOT_A_TENSOR_HINT, detect=_not_a_tensor),
+    Mistake("dtype changed", DTYPE_HINT, detect=_dtype_changed),
     Mistake("gradient broken", GRADIENT_HINT, detect=_gradient_case),
 ]
 

@@ -420,3 +420,11 @@ def test_bce_numpy_inside():
         return Tensor(np.mean(np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))))
 
     assert_caught(check_bce_with_logits, bce_with_logits, "gradient broken")
+
+
+def test_bce_float64_weights():
+    def bce_with_logits(logits, labels):
+        ones = Tensor(np.ones(logits.shape))  # float64: NumPy's default
+        return ops.mean((ops.relu(logits) - logits * labels + ops.log1p(ops.exp(-ops.abs(logits)))) * ones)
+
+    assert_caught(check_bce_with_logits, bce_with_logits, "dtype changed")
