@@ -156,6 +156,10 @@ def test_metric_classes():
         Accuracy().update(logits)
 
 
+def test_metrics_are_also_in_nn_as_in_mindspore():
+    assert nn.Accuracy is Accuracy and nn.Loss is Loss and nn.MAE is MAE  # mindspore.nn.Accuracy exists too
+
+
 def test_metrics_by_name_and_errors():
     net = nn.Dense(4, 3)
     model = Model(net, nn.SoftmaxCrossEntropyWithLogits(sparse=True), metrics={"acc", "top_5_accuracy", "recall"})
