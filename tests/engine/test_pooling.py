@@ -99,6 +99,7 @@ def test_max_pool_gradient_matches_central_differences(kwargs):
 def test_max_pool_gradient_on_ties_goes_to_the_first_maximum_only():
     x = Tensor(np.zeros((1, 1, 4, 4), np.float32))  # every window is a tie
     gx = ms.grad(lambda x: ops.max_pool2d(x, 2, 2).sum())(x).asnumpy()[0, 0]
+    # MindSpore 2.10 gives the same gradient (and indices [[0, 2], [8, 10]] with return_indices=True)
     np.testing.assert_array_equal(gx, [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])
     gx = ms.grad(lambda x: ops.max_pool2d(x, 2, 1).sum())(x).asnumpy()[0, 0]  # overlapping windows
     assert gx.sum() == 9 and gx[3].sum() == 0 and gx[:, 3].sum() == 0
@@ -136,6 +137,24 @@ def test_max_pool_functional_defaults_and_3d_input():
     np.testing.assert_array_equal(ops.max_pool2d(x, 2, 2, ceil_mode=True).asnumpy()[0, 0],
                                   [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
     assert nn.MaxPool2d(2, 2)(Tensor(np.ones((3, 4, 4), np.float32))).shape == (3, 2, 2)
+
+
+def test_max_pool_return_indices_matches_mindspore():
+    x = Tensor(pattern((1, 2, 5, 5), 1.7, 0.0))
+    values, indices = nn.MaxPool2d(3, 2, pad_mode="pad", padding=1, return_indices=True)(x)
+    # MindSpore 2.10: the same call; indices are int64 positions in the flattened 5 x 5 input plane
+    np.testing.assert_allclose(values.asnumpy()[0, 1], [[0.6702292, 0.940429, 0.9494039],
+                                                        [0.6702292, 0.9805895, 0.9805895],
+                                                        [0.8920117, 0.7556402, 0.99885803]], rtol=1e-6)
+    assert indices.dtype == ms.int64
+    np.testing.assert_array_equal(indices.asnumpy()[0, 1], [[5, 2, 9], [5, 13, 13], [20, 17, 24]])
+    _, indices = ops.max_pool2d(x, 2, 2, return_indices=True)
+    np.testing.assert_array_equal(indices.asnumpy()[0, 1], [[5, 2], [16, 13]])
+    flat = x.asnumpy().reshape(1, 2, 25)
+    np.testing.assert_array_equal(np.take_along_axis(flat, indices.asnumpy().reshape(1, 2, 4), axis=2),
+                                  ops.max_pool2d(x, 2, 2).asnumpy().reshape(1, 2, 4))
+    _, indices = ops.max_pool2d(Tensor(np.zeros((1, 4, 4), np.float32)), 2, 2, return_indices=True)  # 3-D, ties
+    np.testing.assert_array_equal(indices.asnumpy(), [[[0, 2], [8, 10]]])
 
 
 def test_max_pool_cell_defaults_and_repr():

@@ -60,7 +60,8 @@ class MaxPool2d(_Pool2d):
     """Max pooling: (N, C, H, W) -> (N, C, Ho, Wo), the largest value of each window.
 
     pad_mode 'valid' (no padding), 'same' (output ceil(H / stride), extra padding at the bottom/right)
-    or 'pad' (padding int or (ph, pw), at most half the kernel; dilation and ceil_mode only here).
+    or 'pad' (padding int or (ph, pw), at most half the kernel; dilation, ceil_mode and
+    return_indices only here).
     Padding never wins the max. The gradient of each window flows to its maximum.
     """
 
@@ -71,15 +72,16 @@ class MaxPool2d(_Pool2d):
         if self.pad_mode != "PAD" and (dilation != 1 or return_indices or ceil_mode):
             raise ValueError(f"MaxPool2d: dilation, return_indices and ceil_mode can only be set with "
                              f"pad_mode='pad', got pad_mode={pad_mode!r}")
-        if return_indices:
-            raise NotImplementedError("MaxPool2d: return_indices=True is not supported by tinyspore")
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
         self._dilation = nn_ops.pair(dilation, "dilation", "MaxPool2d")
 
-    def construct(self, x: Tensor) -> Tensor:
+    def construct(self, x: Tensor) -> Any:
         pads = self._pads(x, self._dilation)
-        return nn_ops.pool2d("MaxPool2d", nn_ops.max_pool, x, self._kernel, self._stride, pads, self._dilation,
+        out = nn_ops.pool2d("MaxPool2d", nn_ops.max_pool, x, self._kernel, self._stride, pads, self._dilation,
                             bool(self.ceil_mode), dilation=self._dilation)
+        if self.return_indices:  # (values, int64 index of each maximum in the flattened H x W plane)
+            return nn_ops.with_indices(x, out, self._kernel, self._stride, pads, self._dilation)
+        return out
 
 
 class AvgPool2d(_Pool2d):

@@ -380,17 +380,44 @@ def pool2d(op: str, primitive_fn: Any, x: Any, kernel: tuple[int, int], stride: 
     return primitive_fn(x, kernel, stride, pads, *attrs)
 
 
+def max_pool_indices(x: np.ndarray, out: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+                     pads: Pads, dilation: tuple[int, int]) -> np.ndarray:
+    """Where each window's maximum `out` sits in x (N, C, H, W): its index in the flattened (H, W)
+    plane, int64, the first tap on ties (MindSpore's return_indices). Not differentiable."""
+    h, w = x.shape[2:]
+    ho, wo = out.shape[2:]
+    pads = _cover(pads, (h, w), kernel, stride, dilation, (ho, wo))
+    xp = _pad(x, pads, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
+    index = np.full(out.shape, -1, dtype=np.int64)
+    for p in range(kernel[0]):
+        rows = np.arange(ho) * stride[0] - pads[0] + p * dilation[0]
+        for q in range(kernel[1]):
+            cols = np.arange(wo) * stride[1] - pads[2] + q * dilation[1]
+            hit = (xp[_tap(xp, p, q, stride, dilation, (ho, wo))] == out) & (index < 0)
+            np.copyto(index, rows[:, None] * w + cols, where=hit)
+    return index
+
+
+def with_indices(x: Any, out: Tensor, kernel: tuple[int, int], stride: tuple[int, int], pads: Pads,
+                 dilation: tuple[int, int]) -> tuple[Tensor, Tensor]:
+    """(out, indices) for a max pooling of 4-D or 3-D input x."""
+    data, values = _data(x), out._data
+    if data.ndim == 3:
+        return out, Tensor._wrap(max_pool_indices(data[None], values[None], kernel, stride, pads, dilation)[0])
+    return out, Tensor._wrap(max_pool_indices(data, values, kernel, stride, pads, dilation))
+
+
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-               return_indices: bool = False, ceil_mode: bool = False) -> Tensor:
+               return_indices: bool = False, ceil_mode: bool = False) -> Any:
     """Max pooling of x (N, C, H, W) or (C, H, W); stride defaults to kernel_size; padding (int or
-    (ph, pw), at most half the kernel) is -inf on both sides."""
-    if return_indices:
-        raise NotImplementedError("max_pool2d: return_indices=True is not supported by tinyspore")
+    (ph, pw), at most half the kernel) is -inf on both sides. return_indices=True also returns where
+    each maximum is (see `max_pool_indices`)."""
     kernel = pair(kernel_size, "kernel_size", "max_pool2d")
     stride = kernel if stride is None else pair(stride, "stride", "max_pool2d")
     dilation = pair(dilation, "dilation", "max_pool2d")
     pads = _explicit_pads("max_pool2d", padding)
-    return pool2d("max_pool2d", max_pool, x, kernel, stride, pads, dilation, bool(ceil_mode), dilation=dilation)
+    out = pool2d("max_pool2d", max_pool, x, kernel, stride, pads, dilation, bool(ceil_mode), dilation=dilation)
+    return with_indices(x, out, kernel, stride, pads, dilation) if return_indices else out
 
 
 def avg_pool2d(input_x: Any, kernel_size: Any = 1, stride: Any = 1, padding: Any = 0, ceil_mode: bool = False,
