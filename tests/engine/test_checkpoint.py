@@ -195,6 +195,8 @@ def test_save_argument_errors(tmp_path):
     with pytest.raises(TypeError, match="parameter_dict must be a dict"):
         ts.load_param_into_net(nn.Dense(2, 1), [1, 2])
     assert not os.path.exists(path)
+    with pytest.raises(FileNotFoundError, match="the folder .*nowhere does not exist"):
+        ts.save_checkpoint(nn.Dense(2, 1), str(tmp_path / "nowhere" / "x.ckpt"))
 
 
 def test_a_crash_mid_write_keeps_the_old_file(tmp_path):

@@ -118,6 +118,8 @@ def save_checkpoint(save_obj: Any, ckpt_file_name: str, integrated_save: bool = 
 def _atomic_write(path: str, arrays: dict[str, np.ndarray]) -> None:
     """Write an .npz to a temp file beside `path`, flush it to disk, then rename it over `path`."""
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save_checkpoint: cannot write {path}: the folder {folder} does not exist")
     fd, tmp_path = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
