@@ -332,19 +332,19 @@ def avg_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), divisor="padded
         lo_h, hi_h, lo_w, hi_w = (0, h, 0, w) if divisor == "valid" else (-pads[0], h + pads[1], -pads[2], w + pads[3])
         counts = np.outer(_window_counts(h, kernel[0], stride[0], pads[0], ho, lo_h, hi_h),
                           _window_counts(w, kernel[1], stride[1], pads[2], wo, lo_w, hi_w))
-        scale = (1.0 / counts).astype(x.dtype)
+        denominator = counts.astype(x.dtype)
     else:
-        scale = np.asarray(1.0 / divisor, dtype=x.dtype)
+        denominator = np.asarray(divisor, dtype=x.dtype)
     pads = _cover(pads, (h, w), kernel, stride, (1, 1), (ho, wo))
     xp = _pad(x, pads)
     out = np.zeros((*x.shape[:2], ho, wo), dtype=x.dtype)
     for p in range(kernel[0]):
         for q in range(kernel[1]):
             out += xp[_tap(xp, p, q, stride, (1, 1), (ho, wo))]
-    out *= scale
+    out /= denominator
 
     def backward(g):
-        share = g * scale
+        share = g / denominator
         gxp = np.zeros(xp.shape, dtype=g.dtype)
         for p in range(kernel[0]):
             for q in range(kernel[1]):
