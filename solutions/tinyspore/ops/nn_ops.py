@@ -311,8 +311,9 @@ def _cover(pads: Pads, hw: tuple[int, int], kernel: tuple[int, int], stride: tup
     return pads[0], max(pads[1], need_h), pads[2], max(pads[3], need_w)
 
 
-def _window_counts(size: int, kernel: int, stride: int, before: int, out: int, lo: int, hi: int) -> np.ndarray:
-    """For each window along one axis, how many of its taps land in [lo, hi) of the unpadded axis."""
+def _window_counts(kernel: int, stride: int, before: int, out: int, lo: int, hi: int) -> np.ndarray:
+    """For each of the `out` windows along one axis, how many of its taps land in [lo, hi), counted
+    in unpadded coordinates (window i starts at i * stride - before)."""
     starts = np.arange(out) * stride - before
     return np.clip(np.minimum(starts + kernel, hi) - np.maximum(starts, lo), 0, None)
 
@@ -330,8 +331,8 @@ def avg_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), divisor="padded
     wo = output_size(w, kernel[1], stride[1], 1, pads[2], pads[3], ceil_mode)
     if isinstance(divisor, str):  # counts are separable: (count along H) x (count along W)
         lo_h, hi_h, lo_w, hi_w = (0, h, 0, w) if divisor == "valid" else (-pads[0], h + pads[1], -pads[2], w + pads[3])
-        counts = np.outer(_window_counts(h, kernel[0], stride[0], pads[0], ho, lo_h, hi_h),
-                          _window_counts(w, kernel[1], stride[1], pads[2], wo, lo_w, hi_w))
+        counts = np.outer(_window_counts(kernel[0], stride[0], pads[0], ho, lo_h, hi_h),
+                          _window_counts(kernel[1], stride[1], pads[2], wo, lo_w, hi_w))
         denominator = counts.astype(x.dtype)
     else:
         denominator = np.asarray(divisor, dtype=x.dtype)
