@@ -41,16 +41,16 @@ import tinyspore as ms
 from tinyspore import Parameter, Tensor, nn
 from tinyspore_grader import pick
 from tinyspore_grader.checks.ch05_optimizers import (
-    adam_step_reference,
-    best_lr_reference,
     check_adam_step,
     check_best_lr,
     check_momentum_step,
     check_rmsprop_step,
     check_sgd_step,
-    momentum_step_reference,
-    rmsprop_step_reference,
-    sgd_step_reference,
+    reference_adam_step,
+    reference_best_lr,
+    reference_momentum_step,
+    reference_rmsprop_step,
+    reference_sgd_step,
 )
 
 ms.set_seed(0)
@@ -147,7 +147,7 @@ check_sgd_step(sgd_step, hidden=True)
 # the gradients.
 
 # %%
-my_sgd_step = pick(sgd_step, sgd_step_reference, check_sgd_step)
+my_sgd_step = pick(sgd_step, reference_sgd_step, check_sgd_step)
 w = Parameter(np.array([1.0, -2.0, 3.0], np.float32), name="w")
 optimizer = nn.SGD([w], learning_rate=0.1)
 optimizer((Tensor(np.array([0.1, 0.2, -0.3], np.float32)),))
@@ -251,7 +251,7 @@ check_best_lr(best_lr, hidden=True)
 # 0.03, 0.1, 0.3, ...)
 
 # %%
-my_best_lr = pick(best_lr, best_lr_reference, check_best_lr)
+my_best_lr = pick(best_lr, reference_best_lr, check_best_lr)
 print("best learning rate of the sweep:", my_best_lr(final_losses))
 
 # %% [markdown]
@@ -443,13 +443,13 @@ for step in range(1, 4):
 
 # %%
 my_steps = {
-    "SGD, lr 0.5": (pick(sgd_step, sgd_step_reference, check_sgd_step), {"lr": 0.5}),
-    "Momentum, lr 0.2, 0.9": (pick(momentum_step, momentum_step_reference, check_momentum_step),
+    "SGD, lr 0.5": (pick(sgd_step, reference_sgd_step, check_sgd_step), {"lr": 0.5}),
+    "Momentum, lr 0.2, 0.9": (pick(momentum_step, reference_momentum_step, check_momentum_step),
                               {"lr": 0.2, "momentum": 0.9}),
-    "Nesterov, lr 0.2, 0.9": (pick(momentum_step, momentum_step_reference, check_momentum_step),
+    "Nesterov, lr 0.2, 0.9": (pick(momentum_step, reference_momentum_step, check_momentum_step),
                               {"lr": 0.2, "momentum": 0.9, "use_nesterov": True}),
-    "RMSProp, lr 0.3": (pick(rmsprop_step, rmsprop_step_reference, check_rmsprop_step), {"lr": 0.3}),
-    "Adam, lr 0.3": (pick(adam_step, adam_step_reference, check_adam_step), {"lr": 0.3}),
+    "RMSProp, lr 0.3": (pick(rmsprop_step, reference_rmsprop_step, check_rmsprop_step), {"lr": 0.3}),
+    "Adam, lr 0.3": (pick(adam_step, reference_adam_step, check_adam_step), {"lr": 0.3}),
 }
 
 

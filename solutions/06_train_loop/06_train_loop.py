@@ -35,7 +35,7 @@ from sklearn.model_selection import train_test_split
 import tinyspore as ms
 from tinyspore import Tensor, nn, ops
 from tinyspore_grader import pick
-from tinyspore_grader.checks.ch05_optimizers import adam_step_reference, check_adam_step
+from tinyspore_grader.checks.ch05_optimizers import check_adam_step, reference_adam_step
 from tinyspore_grader.checks.ch06_train_loop import (
     ReferenceStepOptimizer,
     check_accuracy,
@@ -429,7 +429,7 @@ check_StepOptimizer(StepOptimizer, hidden=True)
 adam_step = None  # paste your chapter-05 `def adam_step(...)` here, in place of this line
 
 # %%
-my_adam_step = pick(adam_step, adam_step_reference, check_adam_step)
+my_adam_step = pick(adam_step, reference_adam_step, check_adam_step)
 MyStepOptimizer = pick(StepOptimizer, ReferenceStepOptimizer, check_StepOptimizer)
 my_accuracy = pick(accuracy, reference_accuracy, check_accuracy)
 

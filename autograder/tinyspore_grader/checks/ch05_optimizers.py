@@ -15,7 +15,7 @@ feeding back the state, and compares the parameter after every step with what `t
 number for number). The trajectory is compared as one array of shape (steps, *param.shape): row i is
 the parameter after step i + 1.
 
-The `*_reference` functions are the same rules written as step functions; chapter 06 and the notebooks
+The `reference_*` functions are the same rules written as step functions; chapter 06 and the notebooks
 use them (they are tested against the engine in tests/course/mistakes/test_ch05_optimizers.py).
 """
 
@@ -35,12 +35,12 @@ from tinyspore_grader import Case, Mistake, Raised, run_check
 # ----- the rules as step functions (used by chapter 06 and the notebook demos) --------------------------
 
 
-def sgd_step_reference(param: np.ndarray, grad: np.ndarray, lr: float, weight_decay: float = 0.0) -> np.ndarray:
+def reference_sgd_step(param: np.ndarray, grad: np.ndarray, lr: float, weight_decay: float = 0.0) -> np.ndarray:
     """MindSpore's SGD without momentum: w <- w - lr * (g + weight_decay * w)."""
     return param - lr * (grad + weight_decay * param)
 
 
-def momentum_step_reference(param: np.ndarray, grad: np.ndarray, moment: np.ndarray | None, lr: float,
+def reference_momentum_step(param: np.ndarray, grad: np.ndarray, moment: np.ndarray | None, lr: float,
                             momentum: float = 0.9, use_nesterov: bool = False,
                             weight_decay: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """MindSpore's Momentum: v <- momentum * v + g (v starts at 0); w <- w - lr * v.
@@ -54,7 +54,7 @@ def momentum_step_reference(param: np.ndarray, grad: np.ndarray, moment: np.ndar
     return param - lr * step, moment
 
 
-def rmsprop_step_reference(param: np.ndarray, grad: np.ndarray, mean_square: np.ndarray | None, lr: float,
+def reference_rmsprop_step(param: np.ndarray, grad: np.ndarray, mean_square: np.ndarray | None, lr: float,
                            decay: float = 0.9, epsilon: float = 1e-10,
                            weight_decay: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """MindSpore's RMSProp (momentum 0): s <- decay * s + (1 - decay) * g^2, s starting at ONE.
@@ -67,7 +67,7 @@ def rmsprop_step_reference(param: np.ndarray, grad: np.ndarray, mean_square: np.
     return param - lr * grad / np.sqrt(mean_square + epsilon), mean_square
 
 
-def adam_step_reference(param: np.ndarray, grad: np.ndarray, state: tuple | None, lr: float, beta1: float = 0.9,
+def reference_adam_step(param: np.ndarray, grad: np.ndarray, state: tuple | None, lr: float, beta1: float = 0.9,
                         beta2: float = 0.999, eps: float = 1e-8,
                         weight_decay: float = 0.0) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, int]]:
     """MindSpore's Adam with state (m, v, t): m, v running means of g and g^2, t the step count from 1.
@@ -225,7 +225,7 @@ def check_sgd_step(sgd_step: Any, hidden: bool = False) -> None:
 
 
 # ----- 05.2 best_lr ---------------------------------------------------------------------------------------
-def best_lr_reference(final_losses: dict) -> float:
+def reference_best_lr(final_losses: dict) -> float:
     finite = {lr: loss for lr, loss in final_losses.items() if math.isfinite(loss)}
     return min(finite, key=finite.get)
 
@@ -268,7 +268,8 @@ BEST_LR_MISTAKES = [
 
 def check_best_lr(best_lr: Any, hidden: bool = False) -> None:
     """Exercise 05.2: best_lr({lr: final_loss}) -> the lr with the smallest finite final loss."""
-    run_check("05.2", "best_lr", best_lr, _best_lr_cases(hidden), reference=best_lr_reference, mistakes=BEST_LR_MISTAKES)
+    run_check("05.2", "best_lr", best_lr, _best_lr_cases(hidden), reference=reference_best_lr,
+              mistakes=BEST_LR_MISTAKES)
 
 
 # ----- 05.3 momentum_step ---------------------------------------------------------------------------------
@@ -293,7 +294,7 @@ def _momentum_cases(hidden: bool) -> list[Case]:
 
 
 def _momentum_fresh_each_step(p, g, moment, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0):
-    return momentum_step_reference(p, g, None, lr, momentum, use_nesterov, weight_decay)
+    return reference_momentum_step(p, g, None, lr, momentum, use_nesterov, weight_decay)
 
 
 def _momentum_ema(p, g, moment, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0):
@@ -311,7 +312,7 @@ MOMENTUM_STEP_MISTAKES = [
     Mistake("momentum: update with the wrong sign",
             "step downhill: `param - lr * moment` (the moment accumulates gradients, which point uphill).",
             wrong=lambda p, g, m, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0: (
-                lambda new, v: (2 * p - new, v))(*momentum_step_reference(p, g, m, lr, momentum, use_nesterov,
+                lambda new, v: (2 * p - new, v))(*reference_momentum_step(p, g, m, lr, momentum, use_nesterov,
                                                                           weight_decay))),
     Mistake("moving average instead of MindSpore's sum",
             "MindSpore's Momentum is `moment = momentum * moment + grad` (no `(1 - momentum)` factor on the "
@@ -320,11 +321,11 @@ MOMENTUM_STEP_MISTAKES = [
     Mistake("Nesterov ignored",
             "with use_nesterov=True the step looks ahead: `param - lr * (grad + momentum * moment)` with the "
             "NEW moment.",
-            wrong=lambda p, g, m, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0: momentum_step_reference(
+            wrong=lambda p, g, m, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0: reference_momentum_step(
                 p, g, m, lr, momentum, False, weight_decay)),
     Mistake("momentum: weight decay ignored",
             "MindSpore adds weight decay to the gradient first: `grad = grad + weight_decay * param`.",
-            wrong=lambda p, g, m, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0: momentum_step_reference(
+            wrong=lambda p, g, m, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0: reference_momentum_step(
                 p, g, m, lr, momentum, use_nesterov, 0.0)),
     Mistake("momentum: not a pair", "return a pair `(new_param, new_moment)`; the next call gets new_moment back.",
             detect=_returned_kind(TypeError)),
@@ -360,7 +361,7 @@ def _rmsprop_cases(hidden: bool) -> list[Case]:
 
 
 def _rmsprop_zero_start(p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0):
-    return rmsprop_step_reference(p, g, np.zeros_like(p) if s is None else s, lr, decay, epsilon, weight_decay)
+    return reference_rmsprop_step(p, g, np.zeros_like(p) if s is None else s, lr, decay, epsilon, weight_decay)
 
 
 def _rmsprop_eps_outside(p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0):
@@ -399,15 +400,16 @@ RMSPROP_STEP_MISTAKES = [
             wrong=_rmsprop_old_square),
     Mistake("RMSProp: state not kept between steps",
             "return the new mean_square and use the one you are given (None only on the first step).",
-            wrong=lambda p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0: rmsprop_step_reference(
+            wrong=lambda p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0: reference_rmsprop_step(
                 p, g, None, lr, decay, epsilon, weight_decay)),
     Mistake("RMSProp: weight decay ignored",
             "MindSpore adds weight decay to the gradient first: `grad = grad + weight_decay * param`.",
-            wrong=lambda p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0: rmsprop_step_reference(
+            wrong=lambda p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0: reference_rmsprop_step(
                 p, g, s, lr, decay, epsilon, 0.0)),
-    Mistake("RMSProp: update with the wrong sign", "step downhill: subtract `lr * grad / np.sqrt(mean_square + epsilon)`.",
+    Mistake("RMSProp: update with the wrong sign",
+            "step downhill: subtract `lr * grad / np.sqrt(mean_square + epsilon)`.",
             wrong=lambda p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0: (
-                lambda new, s2: (2 * p - new, s2))(*rmsprop_step_reference(p, g, s, lr, decay, epsilon,
+                lambda new, s2: (2 * p - new, s2))(*reference_rmsprop_step(p, g, s, lr, decay, epsilon,
                                                                            weight_decay))),
     Mistake("RMSProp: not a pair", "return a pair `(new_param, new_mean_square)`.", detect=_returned_kind(TypeError)),
 ]
@@ -489,11 +491,11 @@ ADAM_STEP_MISTAKES = [
             wrong=_adam_mistake(fresh=True)),
     Mistake("Adam: weight decay ignored",
             "MindSpore's Adam adds weight decay to the gradient first: `grad = grad + weight_decay * param`.",
-            wrong=lambda p, g, s, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0: adam_step_reference(
+            wrong=lambda p, g, s, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0: reference_adam_step(
                 p, g, s, lr, beta1, beta2, eps, 0.0)),
     Mistake("betas swapped",
             "beta1 goes with the mean of the gradients m, beta2 with the mean of the squares v.",
-            wrong=lambda p, g, s, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0: adam_step_reference(
+            wrong=lambda p, g, s, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0: reference_adam_step(
                 p, g, s, lr, beta2, beta1, eps, weight_decay)),
     Mistake("Adam: not a pair", "return a pair `(new_param, (m, v, t))`.", detect=_returned_kind(TypeError)),
 ]
