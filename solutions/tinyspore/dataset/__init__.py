@@ -9,7 +9,7 @@ IDX-file reader), `digits` (scikit-learn's 8x8 digits, no download), `transforms
 for `.map`: TypeCast, Rescale, Normalize, HWC2CHW, ...).
 """
 
-from . import transforms, vision
+from . import config, transforms, vision
 from .datasets import (
     BatchDataset,
     Dataset,
@@ -31,4 +31,5 @@ __all__ = [
     "Dataset", "NumpySlicesDataset", "GeneratorDataset", "MnistDataset", "BatchDataset", "ShuffleDataset",
     "MapDataset", "RepeatDataset", "TakeDataset", "ProjectDataset", "RenameDataset", "TupleIterator",
     "DictIterator", "load_digits", "split_train_test", "digits_dataset", "read_idx", "transforms", "vision",
+    "config",
 ]

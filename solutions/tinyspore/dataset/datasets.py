@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..common.seed import numpy_generator
 from ..tensor import Tensor
+from .config import dataset_generator
 
 Row = tuple  # one sample (or one batch): a tuple of ndarrays, one per column
 
@@ -43,12 +43,13 @@ def _check_positive_int(value: Any, name: str, op: str, minimum: int = 1) -> int
 
 
 def _child_generator() -> np.random.Generator:
-    """A generator of its own for one shuffling stage, seeded from the engine's generator.
+    """A generator of its own for one shuffling stage, seeded from the engine's generator (or the
+    dataset seed, see `config`).
 
     Drawn when the stage is built, so after `tinyspore.set_seed(s)` the same program sees the same
     orders, and adding dropout (which also draws from the engine) does not change the batch order.
     """
-    return np.random.default_rng(int(numpy_generator().integers(2**63)))
+    return np.random.default_rng(int(dataset_generator().integers(2**63)))
 
 
 class Dataset:
