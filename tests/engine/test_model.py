@@ -220,6 +220,8 @@ def test_train_argument_checks():
         model.train(2, data, initial_epoch=2)
     with pytest.raises(ValueError, match="epoch must be a positive int"):
         model.train(0, data)
+    with pytest.raises(TypeError, match="train_dataset must be a tinyspore.dataset Dataset, got list"):
+        model.train(1, [(x, y)])
     with pytest.raises(ValueError, match="the dataset is empty"):
         model.train(1, ds.NumpySlicesDataset((x, y)).batch(200, drop_remainder=True))
 

@@ -157,6 +157,7 @@ class Model:
         if initial_epoch >= epoch:
             raise ValueError(f"Model.train: epoch ({epoch}) must be bigger than initial_epoch ({initial_epoch}); "
                              f"epoch is the number of the last epoch, not how many more to run")
+        _check_dataset(train_dataset, "train_dataset")
         batch_num = train_dataset.get_dataset_size()
         if batch_num == 0:
             raise ValueError("Model.train: the dataset is empty (0 batches); with drop_remainder=True the "
@@ -215,6 +216,7 @@ class Model:
         if not self._metric_fns:
             raise ValueError("Model.eval: the model has no metrics; create it with e.g. "
                              "Model(net, loss_fn, optimizer, metrics={'accuracy', 'loss'})")
+        _check_dataset(valid_dataset, "valid_dataset")
         if isinstance(self._eval_network, WithEvalCell):  # the one Model built: (data, label) columns
             self._check_columns(valid_dataset, "eval")
         with CallbackList(callbacks) as listeners:
@@ -280,6 +282,12 @@ class Model:
             return self._network(*predict_data)
         finally:
             self._network.set_train(was_training)
+
+
+def _check_dataset(dataset: Any, name: str) -> None:
+    if not (hasattr(dataset, "create_tuple_iterator") and hasattr(dataset, "get_col_names")):
+        raise TypeError(f"Model: {name} must be a tinyspore.dataset Dataset, got {type(dataset).__name__}; wrap "
+                        f"arrays with tinyspore.dataset.NumpySlicesDataset((x, y)).batch(32)")
 
 
 def _plain(value: Any) -> Any:
