@@ -12,14 +12,16 @@ their backward rules, the functional API), `autodiff` (grad, value_and_grad, Gra
 # (The order is the course's: Tensor first, then what is built on it.)
 from . import dtype
 from .dtype import (bool_, double, float16, float32, float64, float_, half, int8, int16, int32, int64, int_,
-                    single, uint8)
+                    single, uint8, uint16, uint32, uint64)
 from .tensor import Parameter, Tensor
 from .autodiff import GradOperation, grad, value_and_grad
 from .common.initializer import initializer
 from .common.seed import get_seed, set_seed
 from .context import GRAPH_MODE, PYNATIVE_MODE, get_context, set_context
 from . import ops, nn, dataset, train
-from .train import Model, load_checkpoint, load_param_into_net, save_checkpoint
+from .train import (Callback, CheckpointConfig, EarlyStopping, History, LambdaCallback, LossMonitor, Model,
+                    ModelCheckpoint, RunContext, TimeMonitor, load_checkpoint, load_param_into_net,
+                    save_checkpoint)
 
 ParameterTuple = tuple
 __version__ = "0.1.0"
@@ -28,6 +30,7 @@ __all__ = [
     "Tensor", "Parameter", "ParameterTuple", "dtype", "initializer", "set_seed", "get_seed",
     "set_context", "get_context", "GRAPH_MODE", "PYNATIVE_MODE", "grad", "value_and_grad", "GradOperation",
     "ops", "nn", "dataset", "train", "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
-    "uint8", "half", "single", "double", "int_", "float_",
-    "Model", "save_checkpoint", "load_checkpoint", "load_param_into_net",
+    "uint8", "uint16", "uint32", "uint64", "half", "single", "double", "int_", "float_",
+    "Model", "save_checkpoint", "load_checkpoint", "load_param_into_net", "Callback", "CheckpointConfig",
+    "EarlyStopping", "History", "LambdaCallback", "LossMonitor", "ModelCheckpoint", "RunContext", "TimeMonitor",
 ]

@@ -44,6 +44,9 @@ int16 = Type("Int16", np.int16)
 int32 = Type("Int32", np.int32)
 int64 = Type("Int64", np.int64)
 uint8 = Type("UInt8", np.uint8)
+uint16 = Type("UInt16", np.uint16)
+uint32 = Type("UInt32", np.uint32)
+uint64 = Type("UInt64", np.uint64)
 bool_ = Type("Bool", np.bool_)
 
 # MindSpore's short aliases.
@@ -51,7 +54,8 @@ half, single, double = float16, float32, float64
 int_ = int32
 float_ = float32
 
-_BY_NUMPY = {t.np_dtype: t for t in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_)}
+_BY_NUMPY = {t.np_dtype: t for t in (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32,
+                                     uint64, bool_)}
 
 
 def to_numpy_dtype(dtype: object) -> np.dtype:
