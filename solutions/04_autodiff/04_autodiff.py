@@ -94,8 +94,8 @@ print(f"chain rule: df/da = {df_da}, df/db = {df_db}, df/dc = {df_dc}")
 # $$\frac{\partial f}{\partial x_i} \approx \frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon}$$
 #
 # where $e_i$ is 1 at element $i$ and 0 elsewhere. It is slow (two calls of `f` per element) and only
-# approximate, which is why nobody trains with it. But it is the perfect **referee**: every backward rule in
-# this course (and every check you will meet) is tested against it.
+# approximate, which is why nobody trains with it. But it is the perfect **referee**: it needs nothing but
+# `f` itself, so every backward rule of the engine is tested against it.
 #
 # ### Exercise 04.1: numeric_grad (2 points)
 #

@@ -288,31 +288,31 @@ BINARY_BACKWARD_MISTAKES = [
             "those places: return sum_to_shape(g * y, x.shape) and sum_to_shape(g * x, y.shape).",
             detect=lambda case, got: _op(case) == "mul" and _wrong_shape_pair(case, got)),
     Mistake("matmul: .T on a batch",
-            "`.T` reverses ALL the axes of a 3-D array; transpose only the last two: np.swapaxes(b, -1, -2) "
-            "(or b.transpose(0, 2, 1) for 3-D).",
-            wrong=_matmul_wrong(lambda g, a, b: (sum_to_shape(g @ b.T, a.shape), sum_to_shape(a.T @ g, b.shape)))),
+            "`.T` reverses ALL the axes of a 3-D array; transpose only the last two: np.swapaxes(y, -1, -2) "
+            "(or y.transpose(0, 2, 1) for 3-D).",
+            wrong=_matmul_wrong(lambda g, x, y: (sum_to_shape(g @ y.T, x.shape), sum_to_shape(x.T @ g, y.shape)))),
     Mistake("matmul: batch not summed",
             "one input was broadcast over the batch (it has fewer leading axes, or size 1 there): sum its "
-            "gradient over those axes with sum_to_shape(gb, b.shape).",
-            wrong=_matmul_wrong(lambda g, a, b: (g @ _swap(b), _swap(a) @ g))),
+            "gradient over those axes, e.g. sum_to_shape(gy, y.shape).",
+            wrong=_matmul_wrong(lambda g, x, y: (g @ _swap(y), _swap(x) @ g))),
     Mistake("matmul: no transpose",
-            "follow the shapes: a (n, k) @ b (k, m) = g (n, m), so ga = g @ b^T (n, m)@(m, k) and "
-            "gb = a^T @ g (k, n)@(n, m); without the transposes the shapes (or, for square matrices, "
+            "follow the shapes: x (n, k) @ y (k, m) = g (n, m), so gx = g @ y^T, (n, m) @ (m, k), and "
+            "gy = x^T @ g, (k, n) @ (n, m); without the transposes the shapes (or, for square matrices, "
             "the numbers) are wrong.",
-            wrong=_matmul_wrong(lambda g, a, b: (sum_to_shape(g @ b, a.shape), sum_to_shape(a @ g, b.shape)))),
+            wrong=_matmul_wrong(lambda g, x, y: (sum_to_shape(g @ y, x.shape), sum_to_shape(x @ g, y.shape)))),
     Mistake("matmul: transposed result",
-            "gb = a^T @ g, not g^T @ a (that is gb transposed): each gradient has its input's shape.",
-            wrong=_matmul_wrong(lambda g, a, b: (sum_to_shape(g @ _swap(b), a.shape), _swap(g) @ a))),
+            "gy = x^T @ g, not g^T @ x (that is gy transposed): each gradient has its input's shape.",
+            wrong=_matmul_wrong(lambda g, x, y: (sum_to_shape(g @ _swap(y), x.shape), _swap(g) @ x))),
     Mistake("matmul: factors in the wrong order",
-            "matrix products do not commute: ga = g @ b^T (g on the left) and gb = a^T @ g (g on the right).",
-            wrong=_matmul_wrong(lambda g, a, b: (sum_to_shape(_swap(b) @ g, a.shape),
-                                                 sum_to_shape(g @ _swap(a), b.shape)))),
+            "matrix products do not commute: gx = g @ y^T (g on the left) and gy = x^T @ g (g on the right).",
+            wrong=_matmul_wrong(lambda g, x, y: (sum_to_shape(_swap(y) @ g, x.shape),
+                                                 sum_to_shape(g @ _swap(x), y.shape)))),
     Mistake("matmul: shape error",
-            "the shapes do not fit: a (n, k) @ b (k, m) = g (n, m), so ga = g @ b^T and gb = a^T @ g "
+            "the shapes do not fit: x (n, k) @ y (k, m) = g (n, m), so gx = g @ y^T and gy = x^T @ g "
             "(with np.swapaxes(..., -1, -2) as the transpose for batches).",
             detect=lambda case, got: _op(case) == "matmul" and _raised(got, ValueError, text="matmul")),
     Mistake("matmul: wrong shape",
-            "each gradient has exactly its input's shape: ga like a, gb like b (sum_to_shape undoes a "
+            "each gradient has exactly its input's shape: gx like x, gy like y (sum_to_shape undoes a "
             "broadcast batch).",
             detect=lambda case, got: _op(case) == "matmul" and _wrong_shape_pair(case, got)),
     Mistake("binary: not a pair",

@@ -560,3 +560,24 @@ def test_every_check_is_fast_on_passing_and_failing_answers():
         assert_passes(check, reference)
         failure(check, broken)
         assert time.perf_counter() - start < 0.3, check.__name__
+
+
+# ----- the oracle itself ---------------------------------------------------------------------------------
+def test_reference_backward_agrees_with_central_differences():
+    """The references behind checks 04.4 and 04.5, on a tiny layer, against numeric gradients in float64."""
+    from tinyspore_grader.checks.ch04_autodiff import _network
+
+    graph = _network(np.random.default_rng(3), 4, 3, 2)
+    root, nodes = graph.build()
+    grads = reference_backward(root, reference_topological_order(root))
+    x, w, b = (nodes[name].value for name in ("x", "W", "b"))
+
+    def loss(x, w, b):
+        h = np.maximum(x @ w + b, 0)
+        return np.sum(h * h)
+
+    assert np.isclose(float(root.value), loss(x, w, b))
+    numeric = [reference_numeric_grad(lambda v: loss(v, w, b), x), reference_numeric_grad(lambda v: loss(x, v, b), w),
+               reference_numeric_grad(lambda v: loss(x, w, v), b)]
+    for name, expected in zip(("x", "W", "b"), numeric):
+        np.testing.assert_allclose(grads[nodes[name]], expected, rtol=1e-6, atol=1e-8, err_msg=name)
