@@ -444,7 +444,7 @@ for epoch in range(1, 11):
     train_loss = my_run_epoch(digit_step, x_train, y_train, 32, epoch_rng)
     test_acc = my_accuracy(classifier(Tensor(x_test)), y_test)
     history.append((train_loss, test_acc))
-    print(f"epoch {epoch:2d}  train loss {train_loss:.4f}  test accuracy {test_acc:.4f}")
+    print(f"epoch {epoch:2d}  train loss {train_loss:.3f}  test accuracy {test_acc:.3f}")
 
 # %% [markdown]
 # About 97% of digits the network has never seen are read right. Which ones go wrong? The **confusion

@@ -131,18 +131,19 @@ def _chain(fn: Callable, case: Case, stateful: bool) -> np.ndarray:
         else:
             new = fn(param, grad, **case.kwargs)
         param = _as_param(new, name, np.shape(case.args[0]))
-        path.append(np.array(param, dtype=np.float64, copy=True))  # copied: an in-place update cannot rewrite it
+        path.append(np.array(param, copy=True))  # copied: a later in-place update cannot rewrite it
     return np.stack(path)
 
 
 def _call(stateful: bool, fn: Callable, case: Case) -> np.ndarray:
     if isinstance(fn, _Engine):
-        return fn(*case.args, **case.kwargs).astype(np.float64)
+        return fn(*case.args, **case.kwargs)
     return _chain(fn, case, stateful)
 
 
 def _same_path(expected: Any, got: Any, case: Case | None = None) -> bool:
-    """Trajectories agree within float32 accuracy (float64 answers are fine); errors agree by type."""
+    """Trajectories agree within float32 accuracy, whatever the dtype (float64 answers are fine); errors agree
+    by type. Used both to grade and to match a known mistake."""
     if isinstance(expected, Raised) or isinstance(got, Raised):
         return isinstance(expected, Raised) and isinstance(got, Raised) and type(got.error) is type(expected.error)
     if not isinstance(got, np.ndarray) or got.shape != expected.shape:
@@ -221,7 +222,8 @@ SGD_STEP_MISTAKES = [
 def check_sgd_step(sgd_step: Any, hidden: bool = False) -> None:
     """Exercise 05.1: sgd_step(param, grad, lr, weight_decay=0.0) -> the new param, as nn.SGD does it."""
     run_check("05.1", "sgd_step", sgd_step, _sgd_cases(hidden), reference=_SGD, mistakes=SGD_STEP_MISTAKES,
-              call=partial(_call, False), same=_same_path, describe_case=_describe)
+              call=partial(_call, False), same=_same_path, match=_same_path,
+              describe_case=_describe)
 
 
 # ----- 05.2 best_lr ---------------------------------------------------------------------------------------
@@ -338,7 +340,8 @@ def check_momentum_step(momentum_step: Any, hidden: bool = False) -> None:
     Returns (new_param, new_moment), as nn.Momentum does it.
     """
     run_check("05.3", "momentum_step", momentum_step, _momentum_cases(hidden), reference=_MOMENTUM,
-              mistakes=MOMENTUM_STEP_MISTAKES, call=partial(_call, True), same=_same_path, describe_case=_describe)
+              mistakes=MOMENTUM_STEP_MISTAKES, call=partial(_call, True), same=_same_path, match=_same_path,
+              describe_case=_describe)
 
 
 # ----- 05.4 rmsprop_step ----------------------------------------------------------------------------------
@@ -421,7 +424,8 @@ def check_rmsprop_step(rmsprop_step: Any, hidden: bool = False) -> None:
     Returns (new_param, new_mean_square), as nn.RMSProp does it.
     """
     run_check("05.4", "rmsprop_step", rmsprop_step, _rmsprop_cases(hidden), reference=_RMSPROP,
-              mistakes=RMSPROP_STEP_MISTAKES, call=partial(_call, True), same=_same_path, describe_case=_describe)
+              mistakes=RMSPROP_STEP_MISTAKES, call=partial(_call, True), same=_same_path, match=_same_path,
+              describe_case=_describe)
 
 
 # ----- 05.5 adam_step -------------------------------------------------------------------------------------
@@ -504,4 +508,5 @@ ADAM_STEP_MISTAKES = [
 def check_adam_step(adam_step: Any, hidden: bool = False) -> None:
     """Exercise 05.5: adam_step(param, grad, state, lr, beta1, beta2, eps, weight_decay) -> (param, (m, v, t))."""
     run_check("05.5", "adam_step", adam_step, _adam_cases(hidden), reference=_ADAM, mistakes=ADAM_STEP_MISTAKES,
-              call=partial(_call, True), same=_same_path, describe_case=_describe)
+              call=partial(_call, True), same=_same_path, match=_same_path,
+              describe_case=_describe)

@@ -111,7 +111,8 @@ def _train_step_cases(hidden: bool) -> list[Case]:
 def _describe_train_step(case: Case) -> str:
     net_name, loss_name, opt_name, batches, _ = case.args
     x, y = batches[0]
-    return (f"net {net_name}, loss_fn {loss_name}(), optimizer {opt_name}, {len(batches)} calls on batches "
+    calls = f"{len(batches)} call{'s' if len(batches) > 1 else ''}"
+    return (f"net {net_name}, loss_fn {loss_name}(), optimizer {opt_name}, {calls} on batches "
             f"x {x.dtype} {x.shape}, y {y.dtype} {y.shape}  [expected/got = (loss of each call, final parameters)]")
 
 
@@ -215,7 +216,8 @@ TRAIN_STEP_MISTAKES = [
 def check_train_step(train_step: Any, hidden: bool = False) -> None:
     """Exercise 06.1: train_step(net, loss_fn, optimizer, x, y) -> the loss; updates the parameters once."""
     run_check("06.1", "train_step", train_step, _train_step_cases(hidden), reference=reference_train_step,
-              mistakes=TRAIN_STEP_MISTAKES, call=_train_step_call, same=_close, describe_case=_describe_train_step)
+              mistakes=TRAIN_STEP_MISTAKES, call=_train_step_call, same=_close, match=_close,
+              describe_case=_describe_train_step)
 
 
 # ----- 06.2 run_epoch --------------------------------------------------------------------------------------
@@ -304,6 +306,10 @@ def _epoch_variant(shuffle: bool = True, keep_last: bool = True, average: str = 
 
 
 RUN_EPOCH_MISTAKES = [
+    Mistake("step_fn never called",
+            "call `step_fn(Tensor(x[batch]), Tensor(y[batch]))` once per batch: that is where the training "
+            "happens, and its return value is the batch's loss.",
+            detect=lambda case, got: isinstance(got, tuple) and len(got) == 4 and len(got[2]) == 0),
     Mistake("x and y shuffled separately",
             "shuffle x and y with ONE permutation (`order = rng.permutation(len(x))`, then `x[batch]`, "
             "`y[batch]` with the same indices): two shuffles separate every input from its label.",
@@ -341,7 +347,8 @@ RUN_EPOCH_MISTAKES = [
 def check_run_epoch(run_epoch: Any, hidden: bool = False) -> None:
     """Exercise 06.2: run_epoch(step_fn, x, y, batch_size, rng) -> mean loss per sample over one epoch."""
     run_check("06.2", "run_epoch", run_epoch, _run_epoch_cases(hidden), reference=reference_run_epoch,
-              mistakes=RUN_EPOCH_MISTAKES, call=_run_epoch_call, same=_close, describe_case=_describe_run_epoch)
+              mistakes=RUN_EPOCH_MISTAKES, call=_run_epoch_call, same=_close, match=_close,
+              describe_case=_describe_run_epoch)
 
 
 # ----- 06.3 accuracy ---------------------------------------------------------------------------------------
@@ -552,7 +559,7 @@ STEP_OPTIMIZER_MISTAKES = [
 def check_StepOptimizer(StepOptimizer: Any, hidden: bool = False) -> None:  # noqa: N802, N803 - the class's name
     """Exercise 06.4: StepOptimizer(params, step, **hyper)(grads) updates params as nn.Momentum/Adam/RMSProp do."""
     run_check("06.4", "StepOptimizer", StepOptimizer, _step_optimizer_cases(hidden), reference=_EngineOptimizer,
-              mistakes=STEP_OPTIMIZER_MISTAKES, call=_step_optimizer_call, same=_close,
+              mistakes=STEP_OPTIMIZER_MISTAKES, call=_step_optimizer_call, same=_close, match=_close,
               describe_case=_describe_step_optimizer)
 
 

@@ -214,6 +214,15 @@ def test_run_epoch_without_shuffle():
     assert_caught(check_run_epoch, run_epoch, "no shuffle")
 
 
+def test_run_epoch_that_only_computes_the_batches():
+    def run_epoch(step_fn, x, y, batch_size, rng):
+        order = rng.permutation(len(x))
+        batches = [order[i:i + batch_size] for i in range(0, len(x), batch_size)]
+        return float(len(batches))  # forgot to train on them
+
+    assert_caught(check_run_epoch, run_epoch, "step_fn never called")
+
+
 def test_run_epoch_drops_the_last_batch():
     def run_epoch(step_fn, x, y, batch_size, rng):
         order = rng.permutation(len(x))
