@@ -79,7 +79,8 @@ for name, param in cell.parameters_and_names():
 
 # %% [markdown]
 # A plain Tensor attribute, or a Python list of Parameters, is *not* registered: the Cell only sees Parameters
-# and Cells assigned directly as attributes.
+# and Cells assigned directly as attributes. (To hold several cells, MindSpore has containers that are Cells
+# themselves, `nn.SequentialCell` and `nn.CellList`: section 5.)
 
 # %%
 class Hidden(nn.Cell):

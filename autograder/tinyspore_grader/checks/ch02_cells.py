@@ -206,6 +206,10 @@ DENSE_MISTAKES = [
             "only Parameters are registered (and named) by the Cell.",
             detect=lambda case, got: _spec(case).kind == "params" and isinstance(got, str)
             and "weight (" not in got),
+    Mistake("adds a missing bias",
+            "with has_bias=False `self.bias` is None: skip the addition (`if self.bias is not None: ...`).",
+            detect=lambda case, got: isinstance(got, Raised) and not _spec(case).has_bias
+            and _spec(case).kind != "params"),
     Mistake("weight not transposed in construct",
             "the weight is (out_channels, in_channels): the product is x @ weight.T "
             "(`ops.matmul(x, self.weight.T)`), not x @ weight.",

@@ -396,3 +396,11 @@ def test_sequential_reversed_order():
             return x
 
     assert_caught(check_Sequential, Sequential, "not chained")
+
+
+def test_dense_always_adds_the_bias():
+    class Dense(GoodDense):
+        def construct(self, x):
+            return x @ self.weight.T + self.bias
+
+    assert_caught(check_Dense, Dense, "adds a missing bias")
