@@ -79,6 +79,8 @@ def _train_step_call(fn: Any, case: Case) -> tuple:
     losses = []
     for x, y in batches:
         loss = fn(net, loss_fn, optimizer, ms.Tensor(x), ms.Tensor(y))
+        if isinstance(loss, (tuple, list)):
+            raise TypeError(f"train_step returned a {type(loss).__name__} of {len(loss)}; return only the loss")
         losses.append(float(loss.asnumpy()) if hasattr(loss, "asnumpy") else float(loss))
     params = np.concatenate([p.asnumpy().ravel() for p in net.trainable_params()])
     return np.array(losses), params
@@ -185,6 +187,9 @@ TRAIN_STEP_MISTAKES = [
             "None, optimizer.parameters, has_aux=True)` and unpack `(loss, logits), grads = grad_fn(x, y)`. "
             "(`ops.GradOperation` returns only gradients, never the loss; `grad_position=0` differentiates x.)",
             detect=_raised_mentioning("single Tensor", "tuple of gradients", "values to unpack")),
+    Mistake("returned (loss, logits)",
+            "return only the loss: unpack the value first, `(loss, _), grads = grad_fn(x, y)`.",
+            detect=_raised_mentioning("return only the loss")),
     Mistake("loss returned after the update",
             "return the loss computed in THIS step, before the update (the one value_and_grad gave you); "
             "computing it again after `optimizer(grads)` measures the updated network.",

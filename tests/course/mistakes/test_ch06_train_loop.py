@@ -96,6 +96,19 @@ def test_train_step_differentiates_the_input():
     assert_caught(check_train_step, train_step, "optimizer not given the parameter gradients")
 
 
+def test_train_step_returns_the_whole_value():
+    def train_step(net, loss_fn, optimizer, x, y):
+        def forward_fn(data, label):
+            logits = net(data)
+            return loss_fn(logits, label), logits
+
+        value, grads = ms.value_and_grad(forward_fn, None, optimizer.parameters, has_aux=True)(x, y)
+        optimizer(grads)
+        return value
+
+    assert_caught(check_train_step, train_step, "returned (loss, logits)")
+
+
 def test_train_step_reports_the_loss_after_the_update():
     def train_step(net, loss_fn, optimizer, x, y):
         def forward_fn(data, label):
