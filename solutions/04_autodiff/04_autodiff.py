@@ -663,9 +663,19 @@ print(f"difference in db = {db_op.asnumpy().item() - db.asnumpy().item():.3f} (t
 
 # %% [markdown]
 # (The weight gradient happens to agree: the extra term is `sum(x)`, and the 100 points are symmetric
-# around 0.) A bias pushed by +97.7 instead of -2.3 walks the wrong way: that is why the tutorial's model
-# could not find `b = 0.5`.
-#
+# around 0.) The bias gradient points the wrong way and is 40 times too large. Even with the unpacking fixed
+# (`grads = grad_fn(data, label)`), one step of the tutorial's SGD with `learning_rate=0.01` throws the bias
+# away from 0.5:
+
+# %%
+start = [p.asnumpy().copy() for p in net.trainable_params()]
+nn.SGD(net.trainable_params(), learning_rate=0.01)(grad_fn(data, label))
+print(f"bias before {start[1].item():.3f}, after one step {net.bias.asnumpy().item():.3f} (the target is 0.5)")
+# MindSpore 2.10, same step: b goes from -0.663 to -1.640.
+for p, value in zip(net.trainable_params(), start):  # undo the step, for the working pattern below
+    p.set_data(value)
+
+# %% [markdown]
 # **The working pattern**: `value_and_grad` with `grad_position=None`, the weights (`optimizer.parameters` or
 # `net.trainable_params()`), and `has_aux=True` so that only the loss is differentiated and the logits come
 # back as the auxiliary output. The value is `(loss, logits)`, and `grads` is the tuple the optimizer wants.
@@ -676,6 +686,7 @@ for step in range(3):
     (loss, logits), grads = grad_fn(data, label)
     optimizer(grads)
     print(f"step {step}: loss {loss.asnumpy().item():.4f}")
+# MindSpore 2.10, same data, weights and loop: losses 2.1250, 1.5352, 1.1348.
 
 # %% [markdown]
 # The loss goes down: the compass points the right way. Chapter 05 looks at the executor (the optimizer)
