@@ -78,6 +78,15 @@ def test_max_pool_pad_mode_with_dilation_and_ceil_mode(padding, dilation, ceil_m
     np.testing.assert_array_equal(out.asnumpy(), expected)
 
 
+def test_max_pool_ceil_mode_lets_a_dilated_window_hang_over_the_edge():
+    x = Tensor(pattern((1, 1, 5, 6), 0.9, 0.1))
+    out = nn.MaxPool2d((4, 3), (3, 1), pad_mode="pad", dilation=2, ceil_mode=True)(x)
+    # MindSpore 2.10: the dilated window spans 7 rows of 5; ceil_mode keeps it (rows 0, 2, 4 are real)
+    np.testing.assert_allclose(out.asnumpy(), [[[[0.9463001, 0.8758811]]]], rtol=1e-6)
+    with pytest.raises(ValueError, match=r"kernel \(4, 3\) \(dilation \(2, 2\)\) is larger than the padded input"):
+        nn.MaxPool2d((4, 3), (3, 1), pad_mode="pad", dilation=2)(x)
+
+
 def test_max_pool_padding_never_wins():
     x = Tensor(-np.arange(1, 17, dtype=np.float32).reshape(1, 1, 4, 4))
     out = nn.MaxPool2d(2, 1, pad_mode="pad", padding=1)(x)

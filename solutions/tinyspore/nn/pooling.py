@@ -78,7 +78,7 @@ class MaxPool2d(_Pool2d):
     def construct(self, x: Tensor) -> Any:
         pads = self._pads(x, self._dilation)
         out = nn_ops.pool2d("MaxPool2d", nn_ops.max_pool, x, self._kernel, self._stride, pads, self._dilation,
-                            bool(self.ceil_mode), dilation=self._dilation)
+                            self.ceil_mode, self._dilation)
         if self.return_indices:  # (values, int64 index of each maximum in the flattened H x W plane)
             return nn_ops.with_indices(x, out, self._kernel, self._stride, pads, self._dilation)
         return out
@@ -108,4 +108,4 @@ class AvgPool2d(_Pool2d):
         else:
             divisor = "padded" if self.pad_mode == "PAD" and self.count_include_pad else "valid"
         return nn_ops.pool2d("AvgPool2d", nn_ops.avg_pool, x, self._kernel, self._stride, pads, divisor,
-                            bool(self.ceil_mode))
+                            self.ceil_mode)

@@ -355,30 +355,34 @@ def avg_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), divisor="padded
     return out, backward
 
 
-def _check_pool(op: str, x: np.ndarray, pads: Pads, kernel: tuple[int, int], dilation: tuple[int, int]) -> None:
+def _check_pool(op: str, x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], pads: Pads,
+                dilation: tuple[int, int], ceil_mode: bool) -> None:
     if x.ndim != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {x.shape}")
-    padded = (x.shape[2] + pads[0] + pads[1], x.shape[3] + pads[2] + pads[3])
-    span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilation))
-    if span[0] > padded[0] or span[1] > padded[1]:
-        raise ValueError(f"{op}: kernel {kernel} is larger than the padded input {padded}: "
-                         f"input {x.shape[2:]}, padding (top, bottom, left, right) = {pads}")
     half = (kernel[0] // 2, kernel[1] // 2)
     if max(pads[0], pads[1]) > half[0] or max(pads[2], pads[3]) > half[1]:
         raise ValueError(f"{op}: padding {pads} must be at most half the kernel {kernel}")
+    # ceil_mode lets the last window hang over the edge (as in MindSpore); otherwise windows must fit.
+    out = [output_size(x.shape[2 + i], kernel[i], stride[i], dilation[i], pads[2 * i], pads[2 * i + 1], ceil_mode)
+           for i in (0, 1)]
+    if min(out) < 1:
+        padded = (x.shape[2] + pads[0] + pads[1], x.shape[3] + pads[2] + pads[3])
+        dilated = "" if dilation == (1, 1) else f" (dilation {dilation})"
+        raise ValueError(f"{op}: kernel {kernel}{dilated} is larger than the padded input {padded}: "
+                         f"input {x.shape[2:]}, padding (top, bottom, left, right) = {pads}")
 
 
 def pool2d(op: str, primitive_fn: Any, x: Any, kernel: tuple[int, int], stride: tuple[int, int], pads: Pads,
-          *attrs: Any, dilation: tuple[int, int] = (1, 1)) -> Tensor:
-    """Run a pooling primitive on 4-D input, or on 3-D (C, H, W) input as a batch of one."""
+           attr: Any, ceil_mode: bool = False, dilation: tuple[int, int] = (1, 1)) -> Tensor:
+    """Run a pooling primitive, `primitive_fn(x, kernel, stride, pads, attr, ceil_mode)`, after checking
+    its arguments, on 4-D input or on 3-D (C, H, W) input as a batch of one."""
     data = _data(x)
     if data.ndim == 3:
         from .primitives import expand_dims, squeeze
 
-        out = pool2d(op, primitive_fn, expand_dims(x, 0), kernel, stride, pads, *attrs, dilation=dilation)
-        return squeeze(out, 0)
-    _check_pool(op, data, pads, kernel, dilation)
-    return primitive_fn(x, kernel, stride, pads, *attrs)
+        return squeeze(pool2d(op, primitive_fn, expand_dims(x, 0), kernel, stride, pads, attr, ceil_mode, dilation), 0)
+    _check_pool(op, data, kernel, stride, pads, dilation, ceil_mode)
+    return primitive_fn(x, kernel, stride, pads, attr, bool(ceil_mode))
 
 
 def max_pool_indices(x: np.ndarray, out: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
@@ -417,7 +421,7 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, d
     stride = kernel if stride is None else pair(stride, "stride", "max_pool2d")
     dilation = pair(dilation, "dilation", "max_pool2d")
     pads = _explicit_pads("max_pool2d", padding)
-    out = pool2d("max_pool2d", max_pool, x, kernel, stride, pads, dilation, bool(ceil_mode), dilation=dilation)
+    out = pool2d("max_pool2d", max_pool, x, kernel, stride, pads, dilation, ceil_mode, dilation)
     return with_indices(x, out, kernel, stride, pads, dilation) if return_indices else out
 
 
@@ -432,7 +436,7 @@ def avg_pool2d(input_x: Any, kernel_size: Any = 1, stride: Any = 1, padding: Any
     stride = pair(stride, "stride", "avg_pool2d")
     pads = _explicit_pads("avg_pool2d", padding)
     divisor = divisor_override if divisor_override else ("padded" if count_include_pad else "valid")
-    return pool2d("avg_pool2d", avg_pool, input_x, kernel, stride, pads, divisor, bool(ceil_mode))
+    return pool2d("avg_pool2d", avg_pool, input_x, kernel, stride, pads, divisor, ceil_mode)
 
 
 # ----- batch normalization ----------------------------------------------------------------------
