@@ -145,3 +145,15 @@ def test_initializer_forms():
         ms.initializer(Tensor([1.0, 2.0, 3.0]), (2,))
     with pytest.raises(ValueError, match="unknown name 'gaussian'"):
         ms.initializer("gaussian", (2,))
+
+
+def test_seeded_leaves_no_trace():
+    from tinyspore.common.seed import seeded
+
+    ms.set_seed(3)
+    expected = ms.initializer("normal", (4,)).asnumpy()
+    ms.set_seed(3)
+    with seeded(99):
+        ms.initializer("normal", (4,))
+    assert ms.get_seed() == 3
+    np.testing.assert_array_equal(ms.initializer("normal", (4,)).asnumpy(), expected)

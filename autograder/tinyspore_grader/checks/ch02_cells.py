@@ -8,10 +8,9 @@ other seeds and other networks (the hidden tests of nbgrader).
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,28 +18,12 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import Parameter, Tensor, nn
-from tinyspore.common import seed as engine_seed
+from tinyspore.common.seed import seeded
 from tinyspore_grader import Case, Mistake, Raised, describe, run_check
 
 
 def _rng(hidden: bool, salt: int) -> np.random.Generator:
     return np.random.default_rng(2000 + 100 * salt + (7 if hidden else 0))
-
-
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """Run with `ms.set_seed(seed)`, then give the learner's session its random state back.
-
-    A check must leave no trace: without this, running a check cell would change the initial values of
-    every layer the learner creates afterwards.
-    """
-    saved_seed, saved_state = engine_seed.get_seed(), engine_seed.numpy_generator().bit_generator.state
-    ms.set_seed(seed)
-    try:
-        yield
-    finally:
-        engine_seed.numpy_generator().bit_generator.state = saved_state
-        engine_seed._seed = saved_seed
 
 
 def _is_tensor(value: Any) -> bool:
@@ -104,7 +87,7 @@ def _init_report(cell: Any, in_channels: int) -> str:
 def _run_dense(cls: Any, case: Case) -> Any:
     spec: DenseCase = case.args[0]
     if spec.kind == "default init":
-        with _seeded(spec.seed):
+        with seeded(spec.seed):
             return _init_report(cls(spec.in_channels, spec.out_channels), spec.in_channels)
     cell = _build_dense(cls, spec)
     if spec.kind == "params":
@@ -349,7 +332,7 @@ NETWORKS: dict[str, Callable[[], nn.Cell]] = {
 
 
 def _network(name: str) -> nn.Cell:
-    with _seeded(0):
+    with seeded(0):
         return NETWORKS[name]()
 
 
