@@ -152,6 +152,29 @@ def _windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], d
     return as_strided(xp, shape, strides, writeable=writeable)
 
 
+def im2col(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+           grid: tuple[int, int]) -> np.ndarray:
+    """Every window of the padded xp (N, C, Hp, Wp) as one column: (N, C*kh*kw, gh*gw), in one copy.
+
+    Rows are ordered (channel, kh, kw), like the columns of a weight (O, C, kh, kw) reshaped to (O, C*kh*kw).
+    """
+    n, c = xp.shape[:2]
+    return _windows(xp, kernel, stride, dilation, grid).reshape(n, c * kernel[0] * kernel[1], grid[0] * grid[1])
+
+
+def col2im(cols: np.ndarray, shape: tuple, kernel: tuple[int, int], stride: tuple[int, int],
+           dilation: tuple[int, int], grid: tuple[int, int]) -> np.ndarray:
+    """The reverse of im2col for gradients: add every entry of cols (N, C*kh*kw, gh*gw) back onto
+    the pixel of an array of `shape` (N, C, Hp, Wp) it was read from; overlapping windows add up."""
+    out = np.zeros(shape, dtype=cols.dtype)
+    taps = _windows(out, kernel, stride, dilation, grid, writeable=True)
+    cols = cols.reshape(taps.shape)
+    for p in range(kernel[0]):  # a loop over kernel taps, each one adding all windows at once
+        for q in range(kernel[1]):
+            taps[:, :, p, q] += cols[:, :, p, q]
+    return out
+
+
 def _tap(xp: np.ndarray, p: int, q: int, stride: tuple[int, int], dilation: tuple[int, int],
          out_hw: tuple[int, int]) -> tuple[slice, slice, slice, slice]:
     """The index of kernel tap (p, q) for all windows at once: xp[_tap(...)] has shape (N, C, Ho, Wo)."""
@@ -182,9 +205,8 @@ def convolution(x, weight, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), gr
     grid = (ho, w + pads[2] + pads[3] if wide else wo)
     pads = (pads[0], pads[1] + wide, pads[2], pads[3])
     xp = _pad(x, pads)
-    # im2col: the one copy of the forward pass; rows are ordered (channel, kh, kw) like weight's columns.
     k = cg * kh * kw
-    cols = _windows(xp, (kh, kw), stride, dilation, grid).reshape(n, group, k, grid[0] * grid[1])
+    cols = im2col(xp, (kh, kw), stride, dilation, grid).reshape(n, group, k, grid[0] * grid[1])
     w_mat = weight.reshape(group, o // group, k)
     out = np.matmul(w_mat, cols).reshape(n, o, *grid)  # (G, Og, K) @ (N, G, K, L): already NCHW order
     if wide:
@@ -198,14 +220,9 @@ def convolution(x, weight, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), gr
         gw = np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(weight.shape) if needs[1] else None
         if not needs[0]:
             return None, gw
-        # dcols = W^T g, then col2im: each kernel tap sends its gradient back to the pixels it read
-        gcols = np.matmul(w_mat.swapaxes(-1, -2), g).reshape(n, c, kh, kw, *grid)
-        gxp = np.zeros(xp.shape, dtype=g.dtype)
-        taps = _windows(gxp, (kh, kw), stride, dilation, grid, writeable=True)
-        for p in range(kh):
-            for q in range(kw):
-                taps[:, :, p, q] += gcols[:, :, p, q]
-        return _unpad(gxp, pads), gw
+        # dcols = W^T g, then col2im sends each column entry back to the pixel it was read from
+        gcols = np.matmul(w_mat.swapaxes(-1, -2), g)
+        return _unpad(col2im(gcols, xp.shape, (kh, kw), stride, dilation, grid), pads), gw
 
     return out, backward
 
