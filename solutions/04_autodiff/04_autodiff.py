@@ -700,7 +700,7 @@ for step in range(3):
 #   slow, but independent of the code it checks (float64, `eps` near `1e-6`).
 # - A program is a **graph** of operations. **Reverse mode** seeds the output with ones, walks the nodes in
 #   reverse **topological order**, and lets each node's **backward rule** hand gradients to its parents:
-#   `mul` hands `g * other`, `matmul` `g @ b^T` and `a^T @ g`, `sum` copies `g` back (axes restored first),
+#   `mul` hands `g * other`, `matmul` `g @ y^T` and `x^T @ g`, `sum` copies `g` back (axes restored first),
 #   relu masks with `x > 0`, exp multiplies by `exp(x)`, log divides by `x`; broadcasting is undone with
 #   `sum_to_shape`. Gradients are **accumulated**, never overwritten.
 # - `ms.grad` and `ms.value_and_grad` keep MindSpore's return structures; use
