@@ -13,6 +13,7 @@ from gradcheck import assert_gradients_match
 
 import tinyspore as ms
 from tinyspore import Tensor, nn, ops
+from tinyspore.ops import nn_ops
 
 
 def pattern(shape: tuple, a: float, b: float) -> np.ndarray:
@@ -113,6 +114,21 @@ def test_conv2d_without_bias_and_float64():
     assert out.dtype == ms.float64
     np.testing.assert_allclose(out.asnumpy(), conv2d_reference(x, w, None, (1, 1), (1, 1, 1, 1), (1, 1), 1),
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride, dilation, grid", [((1, 1), (1, 1), (5, 5)), ((2, 1), (1, 2), (2, 3)),
+                                                    ((1, 1), (1, 1), (5, 7))])
+def test_col2im_is_the_adjoint_of_im2col(stride, dilation, grid):
+    # <im2col(x), c> == <x, col2im(c)> for all x and c: col2im is exactly the gradient of im2col.
+    # grid (5, 7) is the wide grid of a 7-wide padded input: windows wrap into the next row.
+    rng = np.random.default_rng(6)
+    xp = rng.normal(size=(2, 3, 8, 7))
+    cols = nn_ops.im2col(xp, (3, 2), stride, dilation, grid)
+    assert cols.shape == (2, 3 * 3 * 2, grid[0] * grid[1])
+    assert cols[1, 2 * 6 + 1 * 2 + 1, 0] == xp[1, 2, dilation[0], dilation[1]]  # channel 2, tap (1, 1), window 0
+    c = rng.normal(size=cols.shape)
+    back = nn_ops.col2im(c, xp.shape, (3, 2), stride, dilation, grid)
+    np.testing.assert_allclose(np.sum(cols * c), np.sum(xp * back), rtol=1e-12)
 
 
 # ----- gradients ----------------------------------------------------------------------------------------
