@@ -167,11 +167,9 @@ def test_train_step_keeps_adding_gradients_like_unzeroed_pytorch():
             return loss_fn(logits, label), logits
 
         (loss, _), grads = ms.value_and_grad(forward_fn, None, optimizer.parameters, has_aux=True)(x, y)
-        key = id(optimizer)
-        if key in running and len(running[key]) == len(grads):
-            grads = tuple(g + old for g, old in zip(grads, running[key]))
-        running.clear()
-        running[key] = grads
+        if running.get("optimizer") is optimizer:  # same training run: add this step's gradients to the sum
+            grads = tuple(g + old for g, old in zip(grads, running["grads"]))
+        running.update(optimizer=optimizer, grads=grads)
         optimizer(grads)
         return loss
 
