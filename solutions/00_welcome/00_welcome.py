@@ -54,7 +54,7 @@ def forward(inputs, targets):
 
 
 grad_fn = ms.value_and_grad(forward, None, optimizer.parameters)  # autodiff: the compass (chapter 04)
-for epoch in range(200):                            # the train loop (chapter 06)
+for _ in range(200):                                # 200 epochs: the train loop (chapter 06)
     loss, grads = grad_fn(ms.Tensor(x), ms.Tensor(y))
     optimizer(grads)
 print(f"loss {float(loss.asnumpy()):.2e}, W = {net.weight.asnumpy().item():.4f}, b = {net.bias.asnumpy().item():.4f}")
