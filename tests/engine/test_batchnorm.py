@@ -173,6 +173,11 @@ def test_errors_name_the_shapes():
         nn.BatchNorm1d(3)(Tensor(np.ones((2, 3, 5, 5), np.float32)))
     with pytest.raises(ValueError, match=r"BatchNorm1d: momentum must be in \[0, 1\], got 1.5"):
         nn.BatchNorm1d(3, momentum=1.5)
-    with pytest.raises(ValueError, match=r"batch_norm: input of shape \(2, 4\) must have 3 channels on axis 1"):
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean has shape \(3,\) but input of shape \(2, 4\) "
+                                         r"needs \(4,\)"):
         ops.batch_norm(Tensor(np.ones((2, 4), np.float32)), Tensor(np.zeros(3, np.float32)),
                        Tensor(np.ones(3, np.float32)), Tensor(np.ones(3, np.float32)), Tensor(np.zeros(3, np.float32)))
+    with pytest.raises(ValueError, match=r"batch_norm: bias has shape \(2,\) but input of shape \(5, 3, 4\) needs \(3,\)"):
+        ops.batch_norm(Tensor(np.ones((5, 3, 4), np.float32)), Tensor(np.zeros(3, np.float32)),
+                       Tensor(np.ones(3, np.float32)), Tensor(np.ones(3, np.float32)), Tensor(np.zeros(2, np.float32)),
+                       training=True)

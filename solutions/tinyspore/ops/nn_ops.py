@@ -516,15 +516,21 @@ def batch_norm(input_x: Any, running_mean: Any, running_var: Any, weight: Any, b
     statistics in place: running = (1 - momentum) * running + momentum * batch, with the *unbiased*
     batch variance (as MindSpore). training=False normalizes with running_mean and running_var.
     """
+    x = _data(input_x)
+    channels = x.shape[1] if x.ndim >= 2 else None
+    for name, value in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                        ("bias", bias)):
+        if _data(value).shape != (channels,):
+            raise ValueError(f"batch_norm: {name} has shape {_data(value).shape} but input of shape {x.shape} "
+                             f"needs ({channels},), one value per channel on axis 1")
     if not training:
         return batch_norm_inference(input_x, weight, bias, running_mean, running_var, eps)
     out = batch_norm_training(input_x, weight, bias, eps)
-    x = _data(input_x)
     axes, _ = _bn_axes(x, x.shape[1])
     m = x.size // x.shape[1]
     mean = x.mean(axis=axes)
     unbiased = x.var(axis=axes) * (m / max(m - 1, 1))
     for running, batch in ((running_mean, mean), (running_var, unbiased)):
-        if isinstance(running, Tensor):  # in place, so a Parameter keeps its identity
+        if isinstance(running, Tensor):  # a new value in the same Tensor, so a Parameter stays itself
             running._data = ((1 - momentum) * running._data + momentum * batch).astype(running._data.dtype)
     return out
