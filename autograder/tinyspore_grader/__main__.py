@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"building solutions/{chapter}/{chapter}.ipynb", flush=True)
                 notebooks.build(chapter)
         if args.command == "release" or args.release:
-            for chapter in chosen:
+            if not args.chapters:  # every chapter in one nbgrader run (nbgrader starts slowly)
+                print(f"releasing {', '.join(chosen)} into course/ (nbgrader generate_assignment)", flush=True)
+                notebooks.generate_assignment("[0-9][0-9]_*")
+            for chapter in chosen if args.chapters else ():
                 print(f"releasing course/{chapter}/ (nbgrader generate_assignment)", flush=True)
                 notebooks.generate_assignment(chapter)
         return 0

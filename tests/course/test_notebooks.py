@@ -233,9 +233,31 @@ def _submission(chapter: str, release: Path, solved: set[str]) -> dict:
     return nb
 
 
+# Passes every visible case of Exercise 01.1 but not the hidden ones (two 3-D shapes): grading must see it.
+VISIBLE_ONLY_BROADCAST_SHAPE = """def broadcast_shape(shape_a, shape_b):
+    if len(shape_a) == 3 and len(shape_b) == 3:
+        return tuple(shape_a)
+    return tuple(np.broadcast_shapes(shape_a, shape_b))
+"""
+
+
 def test_nbgrader_round_trip_full_zero_partial(fresh_course):
     root, release = fresh_course, fresh_course / "release"
     expected: dict[tuple[str, str], float] = {}
+    if "01_tensors" in CHAPTERS:  # dave passes the visible test of 01.1 only: the hidden cases cost him its points
+        nb = _submission("01_tensors", release, set())
+        next(c for c in nb["cells"] if nbgrader_meta(c).get("grade_id") == "broadcast_shape")["source"] = (
+            VISIBLE_ONLY_BROADCAST_SHAPE)
+        folder = root / "submitted" / "dave" / "01_tensors"
+        folder.mkdir(parents=True)
+        (folder / "01_tensors.ipynb").write_text(json.dumps(nb))
+        expected[("01_tensors", "dave")] = 0.0
+        with contextlib.redirect_stdout(io.StringIO()):  # ...while the visible check passes
+            namespace: dict = {"np": __import__("numpy")}
+            exec(VISIBLE_ONLY_BROADCAST_SHAPE, namespace)
+            from tinyspore_grader.checks.ch01_tensors import check_broadcast_shape
+
+            check_broadcast_shape(namespace["broadcast_shape"])
     for chapter in CHAPTERS:
         names = _exercises(_solution_nb(chapter))
         pts = points(_solution_nb(chapter))
@@ -253,7 +275,8 @@ def test_nbgrader_round_trip_full_zero_partial(fresh_course):
 
     with open(root / "grades.csv") as fh:
         rows = list(csv.DictReader(fh))
-    got = {(r["assignment"], r["student_id"]): float(r["score"]) for r in rows}
+    got = {(r["assignment"], r["student_id"]): float(r["score"]) for r in rows
+           if (r["assignment"], r["student_id"]) in expected or r["student_id"] != "dave"}
     assert got == expected
     for r in rows:
         assert float(r["max_score"]) == sum(points(_solution_nb(r["assignment"])).values())
