@@ -33,8 +33,10 @@ GENERIC_HINT = ("compare your result with `expected` on this case: check the sha
 class CheckFailure(AssertionError):
     """A check failed. The message is the whole feedback: verdict, case, expected vs got, hint."""
 
-    # Jupyter shows the exception's message after its type name; a short traceback is enough, because
-    # the checks raise it `from None` and the message already says everything.
+    def _render_traceback_(self) -> list[str]:
+        # IPython (Jupyter) calls this to display the error: the message says everything, so the learner
+        # sees it without the frames of the check library. Plain Python still shows a short traceback.
+        return ["CheckFailure:", *str(self).splitlines()]
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,9 @@ def same(expected: Any, got: Any, case: Case | None = None, *, rtol: float = 1e-
     return bool(got == expected)
 
 
+_plain_same = same  # run_check's parameter `same` shadows the function
+
+
 # ----- running cases --------------------------------------------------------------------------------
 def _call(answer: Callable, case: Case) -> Any:
     """The default way to run an answer on a case: a plain call on copies of the arguments."""
@@ -209,7 +214,7 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
         (default: the module's plain `same`, under which two exceptions match when their types do).
     describe_case(case) -> str: how to show the inputs (default: argument names of `reference`).
     """
-    match = match or globals()["same"]
+    match = match or _plain_same
     title = _title(exercise, name)
     if answer is None or not callable(answer):
         raise CheckFailure(f"✘ {title}: expected a function or class called `{name}`, got {describe(answer)}")
