@@ -86,7 +86,8 @@ print(x.reshape(3, 2).shape, x.T.shape, x.reshape(-1).shape)
 # 2. on every axis the sizes must be **equal**, or one of them must be **1** (it stretches to the other size);
 # 3. otherwise the shapes do not broadcast, and the operation raises an error.
 #
-# A picture of `(4, 3) + (3,)`: the row vector `b` is copied down the four rows.
+# A picture of `(4, 3) + (3,)`: the row vector `b` is stretched down the four rows. The grey copies are not
+# stored anywhere: NumPy (and our engine) reads the same three numbers again for every row.
 
 # %%
 a = np.arange(12).reshape(4, 3)
@@ -103,7 +104,6 @@ for ax, (values, title) in zip(axes, panels):
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
-axes[2].annotate("", xy=(1, 3.3), xytext=(1, -0.3), arrowprops={"arrowstyle": "->", "color": "tab:orange", "lw": 2})
 fig.suptitle("Broadcasting (4, 3) + (3,): b is lined up on the right and stretched down the rows", fontsize=10)
 fig.tight_layout()
 plt.show()

@@ -311,6 +311,11 @@ def _unbiased(x, axis=0):
 
 
 STANDARDIZE_MISTAKES = [
+    Mistake("keepdims spelling",
+            "MindSpore's spelling (ours too) differs by method: `x.mean(axis=..., keep_dims=True)` but "
+            "`x.sum(axis=..., keepdims=True)`.",
+            detect=lambda case, got: isinstance(got, Raised) and isinstance(got.error, TypeError)
+            and "keep" in str(got.error)),
     Mistake("left the Tensor world",
             "stay with Tensor operations (x.mean, ops.sqrt, -, /): after `.asnumpy()` autodiff cannot follow, so "
             "the gradient the check takes comes out zero or wrong.",

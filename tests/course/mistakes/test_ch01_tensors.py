@@ -214,3 +214,12 @@ def test_sum_to_shape_always_axis_0():
         return np.sum(grad, axis=0)
 
     assert_caught(check_sum_to_shape, sum_to_shape, "always summed axis 0")
+
+
+def test_standardize_numpy_spelling_of_keep_dims():
+    def standardize(x, axis=0):
+        d = x - x.mean(axis=axis, keepdims=True)
+        return d / ops.sqrt((d * d).mean(axis=axis, keepdims=True) + 1e-5)
+
+    message = assert_caught(check_standardize, standardize, "keepdims spelling")
+    assert "got:      TypeError: Tensor.mean() got an unexpected keyword argument 'keepdims'" in message
