@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     p_release = sub.add_parser("release", help="regenerate course/ from solutions/ with nbgrader")
     p_release.add_argument("chapters", nargs="*")
     p_check = sub.add_parser("check", help="run your notebooks and list each exercise's verdict")
-    p_check.add_argument("paths", nargs="*", default=["course"])
+    p_check.add_argument("paths", nargs="*", help="chapter folders, notebooks, or a course folder (default: course/)")
     args = parser.parse_args(argv)
 
     from . import notebooks
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from .selfcheck import main as check_main
 
-    return check_main(args.paths)
+    return check_main(args.paths or [str(notebooks.COURSE)])
 
 
 if __name__ == "__main__":
