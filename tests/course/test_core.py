@@ -1,0 +1,134 @@
+"""The check runner itself: feedback layout and length, isolation of the inputs, `same`, `pick`."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+import tinyspore as ms
+from tinyspore_grader import Case, CheckFailure, Mistake, Raised, pick, run_check, same
+from tinyspore_grader.core import NOT_IMPLEMENTED
+
+
+def _reference(x, scale=2.0):
+    return x * scale
+
+
+def _cases():
+    rng = np.random.default_rng(0)
+    return [Case((rng.standard_normal((3, 2)).astype(np.float32),)),
+            Case((rng.standard_normal((400, 300)).astype(np.float32),), {"scale": 3.0}, note="a big one")]
+
+
+def _check(answer, mistakes=()):
+    run_check("99.1", "double", answer, _cases(), reference=_reference, mistakes=mistakes)
+
+
+def test_success_prints_one_line():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        _check(_reference)
+    assert out.getvalue() == "✔ Exercise 99.1 double: all 2 cases pass\n"
+
+
+def test_failure_message_is_short_even_for_big_inputs():
+    with pytest.raises(CheckFailure) as info:
+        _check(lambda x, scale=2.0: x * 2.0)  # ignores scale: case 2 fails
+    message = str(info.value)
+    lines = message.splitlines()
+    assert lines[0] == "✘ Exercise 99.1 double: case 2 of 2 fails (a big one)"
+    assert lines[1].startswith("  input:    x float32 (400, 300) [[") and lines[1].endswith(", scale=3.0")
+    assert lines[2].startswith("  expected: float32 (400, 300) ")
+    assert lines[3].startswith("  got:      float32 (400, 300) ")
+    assert lines[4].startswith("  hint:     compare your result with `expected`")
+    assert len(lines) == 5 and all(len(line) < 130 for line in lines), message
+    assert isinstance(info.value, AssertionError) and info.value.__suppress_context__
+
+
+def test_first_matching_mistake_gives_the_hint():
+    mistakes = [Mistake("never", "not this one", detect=lambda case, got: False),
+                Mistake("fixed scale", "use the `scale` argument", wrong=lambda x, scale=2.0: x * 2.0),
+                Mistake("also fixed", "too late", wrong=lambda x, scale=2.0: x * 2.0)]
+    with pytest.raises(CheckFailure, match="hint:     use the `scale` argument$"):
+        _check(lambda x, scale=2.0: x + x, mistakes)
+
+
+def test_a_broken_mistake_never_hides_the_failure():
+    mistakes = [Mistake("broken", "never shown", detect=lambda case, got: 1 / 0)]
+    with pytest.raises(CheckFailure, match="hint:     compare your result"):
+        _check(lambda x, scale=2.0: x, mistakes)
+
+
+def test_stub_gets_one_line():
+    def double(x, scale=2.0):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailure) as info:
+        _check(double)
+    assert str(info.value) == f"✘ Exercise 99.1 double: {NOT_IMPLEMENTED}"
+    assert info.value._render_traceback_() == ["CheckFailure:", str(info.value)]
+
+
+def test_an_error_shows_its_type_message_and_the_learners_line():
+    def double(x, scale=2.0):
+        y = x.reshape(-1)
+        return y.reshape(7, -1) * scale
+
+    with pytest.raises(CheckFailure) as info:
+        _check(double)
+    message = str(info.value)
+    assert "  got:      ValueError: cannot reshape array of size 6 into shape (7,newaxis)" in message
+    assert "  raised at line " in message and ": return y.reshape(7, -1) * scale" in message
+    assert "hint:     your code raised an error on this case" in message
+
+
+def test_inputs_are_copied_so_in_place_edits_do_not_leak():
+    cases = _cases()
+    originals = [case.args[0].copy() for case in cases]
+
+    def double(x, scale=2.0):
+        x *= scale  # in place, on the learner's own copy
+        return x
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        run_check("99.1", "double", double, cases, reference=_reference)
+    assert all(np.array_equal(case.args[0], original) for case, original in zip(cases, originals))
+
+
+def test_not_a_function():
+    with pytest.raises(CheckFailure, match="expected a function or class called `double`, got None"):
+        _check(None)
+
+
+def test_same_compares_kind_shape_dtype_and_values():
+    a = np.array([1.0, 2.0], np.float32)
+    assert same(a, a.copy() + 1e-7)
+    assert not same(a, a.astype(np.float64))
+    assert not same(a, ms.Tensor(a))
+    assert not same(ms.Tensor(a), a)
+    assert same(ms.Tensor(a), ms.Tensor(a))
+    assert not same(a, a[None])
+    assert not same((a, a), [a, a])
+    assert same((1, 2), (1, 2)) and not same((1, 2), [1, 2])
+    assert same(0.1 + 0.2, 0.3) and not same(1.0, True)
+    assert same(Raised(ValueError("x")), Raised(ValueError("y")))
+    assert not same(Raised(ValueError("x")), Raised(TypeError("x")))
+    assert not same(np.array([1, 2]), np.array([1, 3]))
+
+
+def test_pick_uses_the_answer_once_it_passes():
+    def check(answer, hidden=False):
+        run_check("99.2", "double", answer, _cases(), reference=_reference)
+
+    def reference_double(x, scale=2.0):
+        return x * scale
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert pick(_reference, reference_double, check) is _reference
+        wrong = lambda x, scale=2.0: x  # noqa: E731
+        assert pick(wrong, reference_double, check) is reference_double
+    assert out.getvalue() == "(Using the reference double here: yours does not pass its check yet.)\n"
