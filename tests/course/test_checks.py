@@ -10,8 +10,11 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import json
 import pkgutil
+import re
 import time
+from pathlib import Path
 
 import pytest
 from helpers import assert_not_implemented, failure
@@ -39,6 +42,7 @@ def _exercises():
 
 
 EXERCISES = _exercises()
+MISTAKES_DIR = Path(__file__).resolve().parent / "mistakes"
 
 
 @pytest.mark.parametrize("module, name, check, mistakes", EXERCISES)
@@ -49,6 +53,23 @@ def test_every_wrong_mistake_gets_its_own_hint(module, name, check, mistakes):
             continue
         message = failure(check, mistake.wrong)
         assert f"hint:     {mistake.hint}" in message, f"mistake {mistake.name!r} got another hint:\n{message}"
+
+
+@pytest.mark.parametrize("module, name, check, mistakes", EXERCISES)
+def test_every_detect_only_mistake_has_a_catalogue_test(module, name, check, mistakes):
+    """A `Mistake(detect=...)` is only proven to fire by a learner-style wrong answer in the catalogue."""
+    chapter = module.__name__.rsplit(".", 1)[1]
+    catalogue = MISTAKES_DIR / f"test_{chapter}.py"
+    calls = _assert_caught_calls(catalogue.read_text() if catalogue.exists() else "", check.__name__)
+    missing = [m.name for m in mistakes if m.wrong is None
+               and not any(repr(m.name) in call or json.dumps(m.name) in call for call in calls)]
+    assert not missing, f"no assert_caught({check.__name__}, ..., <name>) in {catalogue.name} for: {missing}"
+
+
+def _assert_caught_calls(text: str, check_name: str) -> list[str]:
+    """The argument text of each `assert_caught(<check_name>, ...)` call in a catalogue (any letter case)."""
+    chunks = [chunk.split("\ndef ")[0] for chunk in text.split("assert_caught(")[1:]]
+    return [c for c in chunks if re.match(rf"\s*{re.escape(check_name)}\s*,", c, re.IGNORECASE)]
 
 
 @pytest.mark.parametrize("module, name, check, mistakes", EXERCISES)

@@ -223,3 +223,62 @@ def test_standardize_numpy_spelling_of_keep_dims():
 
     message = assert_caught(check_standardize, standardize, "keepdims spelling")
     assert "got:      TypeError: Tensor.mean() got an unexpected keyword argument 'keepdims'" in message
+
+
+def test_broadcast_shape_returns_none_on_a_mismatch():
+    def broadcast_shape(shape_a, shape_b):
+        a, b = list(shape_a), list(shape_b)
+        a = [1] * (len(b) - len(a)) + a
+        b = [1] * (len(a) - len(b)) + b
+        out = []
+        for x, y in zip(a, b):
+            if x == y or y == 1:
+                out.append(x)
+            elif x == 1:
+                out.append(y)
+            else:
+                return None
+        return tuple(out)
+
+    assert_caught(check_broadcast_shape, broadcast_shape, "no error on a mismatch")
+
+
+def test_broadcast_shape_asserts():
+    def broadcast_shape(shape_a, shape_b):
+        n = max(len(shape_a), len(shape_b))
+        a = (1,) * (n - len(shape_a)) + tuple(shape_a)
+        b = (1,) * (n - len(shape_b)) + tuple(shape_b)
+        for x, y in zip(a, b):
+            assert x == y or x == 1 or y == 1, f"shapes {shape_a} and {shape_b} do not broadcast"
+        return tuple(y if x == 1 else x for x, y in zip(a, b))
+
+    assert_caught(check_broadcast_shape, broadcast_shape, "wrong exception type")
+
+
+def test_broadcast_shape_returns_a_list():
+    def broadcast_shape(shape_a, shape_b):
+        return list(np.broadcast_shapes(shape_a, shape_b))
+
+    assert_caught(check_broadcast_shape, broadcast_shape, "returns a list")
+
+
+def test_sum_to_shape_sums_everything():
+    def sum_to_shape(grad, shape):
+        return np.sum(grad, keepdims=True)
+
+    assert_caught(check_sum_to_shape, sum_to_shape, "summed everything")
+
+
+def test_sum_to_shape_returns_a_tensor():
+    def sum_to_shape(grad, shape):
+        return ms.Tensor(grad).sum(axis=0)
+
+    assert_caught(check_sum_to_shape, sum_to_shape, "returned a Tensor or list")
+
+
+def test_standardize_returns_an_ndarray():
+    def standardize(x, axis=0):
+        d = x - x.mean(axis=axis, keep_dims=True)
+        return (d / ops.sqrt((d * d).mean(axis=axis, keep_dims=True) + 1e-5)).asnumpy()
+
+    assert_caught(check_standardize, standardize, "returned an ndarray")
