@@ -10,7 +10,7 @@ their backward rules, the functional API), `autodiff` (grad, value_and_grad, Gra
 
 # isort: skip_file
 # (The order is the course's: Tensor first, then what is built on it.)
-from . import dtype
+from . import allocator, dtype
 from .dtype import (bool_, double, float16, float32, float64, float_, half, int8, int16, int32, int64, int_,
                     single, uint8, uint16, uint32, uint64)
 from .tensor import Parameter, Tensor
@@ -23,6 +23,7 @@ from .train import (Callback, CheckpointConfig, EarlyStopping, History, LambdaCa
                     ModelCheckpoint, RunContext, TimeMonitor, load_checkpoint, load_param_into_net,
                     save_checkpoint)
 
+allocator.keep_freed_memory()
 ParameterTuple = tuple
 __version__ = "0.1.0"
 
