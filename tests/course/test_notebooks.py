@@ -137,6 +137,7 @@ def test_course_is_exactly_the_release_of_solutions(fresh_course, chapter):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_release_has_no_solution_no_hidden_test_no_output(chapter):
     assert not list((COURSE / chapter).glob("*.py")), "the .py text source must not reach course/"
+    assert not list((COURSE / chapter).rglob("__pycache__")) and not list((COURSE / chapter).rglob(".ipynb_checkpoints"))
     release, solution = _release_nb(chapter), _solution_nb(chapter)
     text = json.dumps(release)
     for marker in SOLUTION_MARKERS + ("hidden=True",):
