@@ -29,7 +29,7 @@ def report(medians: dict[str, float], baseline: str, unit: str, target: tuple[st
     scale = {"ms": 1e3, "us": 1e6}[unit]
     base = medians[baseline]
     for name, seconds in medians.items():
-        print(f"  {name:<22} {seconds * scale:9.1f} {unit}   {seconds / base:5.2f}x {baseline}")
+        print(f"  {name:<22} {seconds * scale:9.3f} {unit}   {seconds / base:5.2f}x {baseline}")
     if target is not None:
         name, limit = target
         ratio = medians[name] / base

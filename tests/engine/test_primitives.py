@@ -182,3 +182,27 @@ def test_a_primitive_keeps_float32():
     x = Tensor(np.ones((2, 2), dtype=np.float32))
     for out in (x + 1.5, x * 2, x / 3, x ** 2, ops.exp(x), ops.softmax(x), x @ x, x.mean(), 2.0 - x):
         assert out.dtype == np.float32, out
+
+
+@pytest.mark.parametrize("x_shape", [(5, 3), (2, 5, 3), (3,)])
+def test_dense_backward(x_shape):
+    assert_gradients_match(ops.dense, r(*x_shape), r(4, 3), r(4))
+    assert_gradients_match(lambda x, w: ops.dense(x, w), r(*x_shape), r(4, 3))
+
+
+def test_dense_is_x_times_weight_transposed_plus_bias():
+    x, w, b = r(5, 3), r(4, 3), r(4)
+    np.testing.assert_allclose(ops.dense(Tensor(x), Tensor(w), Tensor(b)).asnumpy(), x @ w.T + b)
+    with pytest.raises(ValueError, match=r"dense: input \(5, 3\) and weight \(3, 4\)"):
+        ops.dense(Tensor(x), Tensor(w.T))
+
+
+def test_sparse_softmax_cross_entropy():
+    from tinyspore.ops.primitives import sparse_softmax_cross_entropy
+
+    logits, labels = r(6, 4), Tensor(np.array([0, 3, 1, 1, 2, 0]))
+    expected = -ops.log_softmax(Tensor(logits)).asnumpy()[np.arange(6), labels.asnumpy()]
+    np.testing.assert_allclose(sparse_softmax_cross_entropy(Tensor(logits), labels).asnumpy(), expected)
+    assert_gradients_match(lambda z: sparse_softmax_cross_entropy(z, labels), logits)
+    extreme = Tensor(np.array([[1000.0, -1000.0], [-1000.0, 1000.0]], np.float32))
+    np.testing.assert_allclose(sparse_softmax_cross_entropy(extreme, Tensor(np.array([1, 1]))).asnumpy(), [2000.0, 0.0])

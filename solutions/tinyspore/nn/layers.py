@@ -97,14 +97,10 @@ class Dense(Cell):
     def construct(self, x: Any) -> Tensor:
         x = _as_tensor(x)
         self._check_input(x)
-        flat = x if x.ndim == 2 else ops.reshape(x, (-1, self.in_channels))
-        out = ops.matmul(flat, ops.transpose(self.weight, (1, 0)))
-        if self.has_bias:
-            out = out + self.bias
+        # x @ weight^T + bias as one fused op (any leading axes), like MindSpore's MatMul + BiasAdd
+        out = ops.dense(x, self.weight, self.bias if self.has_bias else None)
         if self.activation_flag:
             out = self.activation(out)
-        if x.ndim != 2:
-            out = ops.reshape(out, x.shape[:-1] + (self.out_channels,))
         return out
 
     def _check_input(self, x: Tensor) -> None:

@@ -280,7 +280,6 @@ class SoftmaxCrossEntropyWithLogits(LossBase):
     def construct(self, logits: Any, labels: Any) -> Tensor:
         logits, labels = _as_tensor(logits), _as_tensor(labels)
         _check_logits(self, logits)
-        log_probs = ops.log_softmax(logits, -1)
         if self.sparse:
             if not _is_int(labels):
                 raise TypeError(f"SoftmaxCrossEntropyWithLogits(sparse=True): labels must be int32 or int64 "
@@ -292,11 +291,13 @@ class SoftmaxCrossEntropyWithLogits(LossBase):
             if y.size and (y.min() < 0 or y.max() >= logits.shape[-1]):
                 raise ValueError(f"SoftmaxCrossEntropyWithLogits: labels must be in [0, {logits.shape[-1]}), "
                                  f"got min {y.min()} and max {y.max()}")
-            one_hot = (np.arange(logits.shape[-1]) == y[..., None]).astype(log_probs._data.dtype)
-            return self.get_loss(-ops.sum(log_probs * one_hot, -1))
+            if logits.ndim == 2:  # the common case, as one fused op with the softmax - one_hot gradient
+                return self.get_loss(ops.primitives.sparse_softmax_cross_entropy(logits, labels))
+            one_hot = (np.arange(logits.shape[-1]) == y[..., None]).astype(logits._data.dtype)
+            return self.get_loss(-ops.sum(ops.log_softmax(logits, -1) * one_hot, -1))
         self._check_float("labels", labels, hint=" (for class indices use sparse=True)")
         self._check_same_shape(logits, labels)
-        return self.get_loss(-ops.sum(log_probs * labels.astype(log_probs.dtype), -1))
+        return self.get_loss(-ops.sum(ops.log_softmax(logits, -1) * labels.astype(logits.dtype), -1))
 
 
 # ----- binary classification --------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .primitives import (
     clip,
     concat,
     cos,
+    dense,
     div,
     exp,
     expand_dims,
@@ -64,7 +65,7 @@ from .primitives import (
 
 __all__ = [
     "GradOperation", "grad", "value_and_grad", "primitives", "sum_to_shape",
-    "abs", "add", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "exp", "log", "log1p", "sin", "cos",
+    "abs", "add", "dense", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "exp", "log", "log1p", "sin", "cos",
     "tanh", "sigmoid", "relu", "softplus", "maximum", "minimum", "matmul", "clip", "clamp", "clip_by_value",
     "sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "reshape", "transpose", "permute",
     "broadcast_to", "expand_dims", "unsqueeze", "squeeze", "flatten", "concat", "cat", "stack", "where",

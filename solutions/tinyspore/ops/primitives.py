@@ -44,12 +44,14 @@ def sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad.reshape(shape)
 
 
-def _to_input(value: Any, like: np.ndarray | None) -> np.ndarray:
+def _to_input(value: Any, like: np.ndarray | None) -> np.ndarray | None:
     """A non-Tensor input (number, list, ndarray) as an array.
 
     A number adopts the tensor's dtype where that loses nothing, as MindSpore does: float32 + 1.5 stays
     float32, int32 + 1 stays int32, and int32 + 1.5 becomes float32.
     """
+    if value is None:  # an optional input left out (a Dense without bias)
+        return None
     if isinstance(value, _NUMBER) and like is not None:
         if like.dtype.kind == "f":
             return np.asarray(value, dtype=like.dtype)
@@ -73,8 +75,11 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
     def decorate(forward: Callable) -> Callable:
         def op(*args: Any, **attrs: Any) -> Tensor:
             tensors = args[:inputs]
-            like = next((t._data for t in tensors if isinstance(t, Tensor)), None)
-            arrays = [t._data if isinstance(t, Tensor) else _to_input(t, like) for t in tensors]
+            try:  # the common case, every input a Tensor, without per-input type tests
+                arrays = [t._data for t in tensors]
+            except AttributeError:
+                like = next((t._data for t in tensors if isinstance(t, Tensor)), None)
+                arrays = [t._data if isinstance(t, Tensor) else _to_input(t, like) for t in tensors]
             out, backward = forward(*arrays, *args[inputs:], **attrs)
             result = Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
             if autodiff.recording:
@@ -270,6 +275,25 @@ def matmul(a, b):
         ga = sum_to_shape(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape) if needs[0] else None
         gb = sum_to_shape(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape) if needs[1] else None
         return ga, gb
+    return out, backward
+
+
+@primitive(inputs=3, uses_needs=True)
+def dense(x, weight, bias=None):
+    """x @ weight^T + bias in one op: the Dense layer, with MindSpore's (out, in) weight; bias may be None."""
+    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"dense: input {x.shape} and weight {weight.shape}: the input's last axis must "
+                         f"match the weight's in_channels (weight is (out, in))")
+    out = x @ weight.T
+    if bias is not None:
+        out += bias
+
+    def backward(g, needs=(True, True, True)):
+        g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+        gx = g @ weight if needs[0] else None
+        gw = g2.T @ x2 if needs[1] else None
+        gb = g2.sum(axis=0) if bias is not None and needs[2] else None
+        return gx, gw, gb
     return out, backward
 
 
@@ -620,6 +644,22 @@ def logsumexp(x, axis=-1, keepdims=False):
         g = g if keepdims else np.expand_dims(g, axis)
         return (g * np.exp(x - out_kept),)
     return (out_kept if keepdims else np.squeeze(out_kept, axis)), backward
+
+
+@primitive(inputs=2)
+def sparse_softmax_cross_entropy(logits, labels):
+    """Per-row -log softmax(logits)[label] for logits (N, C) and int labels (N,); stable; no gradient to labels."""
+    rows = np.arange(logits.shape[0])
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=-1)
+    out = np.log(total) - shifted[rows, labels]
+
+    def backward(g):
+        grad = exp / total[:, None]  # softmax(logits) ...
+        grad[rows, labels] -= 1      # ... minus the one-hot labels
+        return grad * g[:, None], None
+    return out.astype(logits.dtype, copy=False), backward
 
 
 @primitive(inputs=1)
