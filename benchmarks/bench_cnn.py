@@ -6,39 +6,22 @@ One step = forward, cross-entropy loss, backward, SGD update. The two steps take
 of many runs is reported, as wall-clock time (default threads) and as CPU time with one thread each
 (process CPU time is steadier than the wall clock on a shared machine), then tinyspore / PyTorch.
 
-Run: python benchmarks/bench_cnn.py   (PyTorch is optional: without it, only tinyspore is timed)
+Run: python3 dev.py bench cnn   (PyTorch is optional: without it, only tinyspore is timed)
 """
 
 from __future__ import annotations
 
 import contextlib
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .timing import best_of
+
 BATCH, CLASSES = 64, 10
 WARMUP, REPEATS = 5, 60
-
-
-def median_times(steps: dict[str, Callable[[], object]], clock: Callable[[], float] = time.perf_counter
-                 ) -> dict[str, float]:
-    """Median time of one call of each step, in milliseconds, measured by `clock`.
-
-    The steps take turns (a, b, a, b, ...), so a busy machine slows them alike.
-    """
-    for step in steps.values():
-        for _ in range(WARMUP):
-            step()
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(REPEATS):
-        for name, step in steps.items():
-            start = clock()
-            step()
-            times[name].append(clock() - start)
-    return {name: 1e3 * statistics.median(values) for name, values in times.items()}
 
 
 def make_batch(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +101,7 @@ def main() -> None:
     if theirs is not None:
         steps["PyTorch"] = theirs
     print(f"one training step (forward, loss, backward, SGD), batch {BATCH} of 1x28x28, median of {REPEATS}")
-    wall = median_times(steps)
+    wall = {name: 1e3 * t for name, t in best_of(steps, REPEATS, WARMUP).items()}
     if theirs is None:
         print(f"  tinyspore: {wall['tinyspore']:.2f} ms wall clock")
         print("  PyTorch is not installed (pip install torch): no comparison")
@@ -128,7 +111,7 @@ def main() -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     with single_threaded():
-        cpu = median_times(steps, clock=time.process_time)
+        cpu = {name: 1e3 * t for name, t in best_of(steps, REPEATS, WARMUP, clock=time.process_time).items()}
     torch.set_num_threads(threads)
     print(f"  {'':10} {'wall clock':>18} {'CPU time, 1 thread':>20}")
     for name in steps:
