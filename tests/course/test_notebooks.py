@@ -26,6 +26,7 @@ import warnings
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from helpers import (
     COURSE,
@@ -41,6 +42,7 @@ from helpers import (
     source,
 )
 
+from tinyspore.common.seed import seeded
 from tinyspore_grader import notebooks, selfcheck
 from tinyspore_grader.core import NOT_IMPLEMENTED
 
@@ -169,10 +171,10 @@ def _answers(nb: dict, folder: Path) -> dict:
     cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
     last = max(i for i, c in enumerate(cells) if is_answer_cell(c))
     namespace: dict = {"__name__": "__main__"}
-    cwd = os.getcwd()
+    cwd, numpy_state = os.getcwd(), np.random.get_state()
     os.chdir(folder)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    try:  # leave no trace in this process: seeds, NumPy's global RNG, cwd
+        with seeded(0), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for index, cell in enumerate(cells[:last + 1]):
                 if not is_test_cell(cell):
@@ -180,6 +182,7 @@ def _answers(nb: dict, folder: Path) -> dict:
                     plt.close("all")
     finally:
         os.chdir(cwd)
+        np.random.set_state(numpy_state)
     return namespace
 
 
