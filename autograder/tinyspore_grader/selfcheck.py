@@ -71,6 +71,8 @@ def verdict_of(cell: dict, chapter: str, label: str | None = None) -> Verdict:
     exercise = named.group(1) if named else label or meta["grade_id"].removesuffix("_test")
     points = float(meta.get("points", 0))
     errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if cell.get("execution_count") is None:  # the run stopped before this cell (time limit, dead kernel)
+        return Verdict(chapter, exercise, points, "failed", "did not run: the notebook stopped before this cell")
     if not errors:
         return Verdict(chapter, exercise, points, "passed")
     error = errors[0]
@@ -93,7 +95,13 @@ def run_notebook(path: Path, timeout: int = 300) -> list[Verdict]:
     from .notebooks import execute
 
     nb = nbformat.read(path, as_version=4)
-    execute(nb, path.parent, timeout=timeout, allow_errors=True)
+    for cell in nb.cells:  # a learner's saved outputs must not count as this run's
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    try:
+        execute(nb, path.parent, timeout=timeout, allow_errors=True)
+    except Exception as error:  # noqa: BLE001 - a cell over the time limit or a dead kernel ends the run
+        print(f"  the run of {path.name} stopped: {type(error).__name__}: {str(error).strip().splitlines()[0]}")
     chapter = path.stem
     verdicts, label = [], None
     for cell in nb.cells:

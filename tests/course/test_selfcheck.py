@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
 from helpers import COURSE, is_answer_cell, nbgrader_meta, read_notebook
 
 ANSWERS = {
@@ -45,3 +46,28 @@ def test_check_command_prints_one_verdict_per_exercise(tmp_path):
     assert lines[5].split() == ["01.4", "standardize", "0", "/", "3", "not", "attempted"]
     assert lines[6] == "total: 2 / 10 points on the visible tests (1 passed, 2 failed, 1 not attempted)"
     assert (chapter / "01_tensors.ipynb").read_text() == before, "the check must not modify the learner's notebook"
+
+
+def test_a_dying_kernel_leaves_the_rest_failed_not_passed(tmp_path):
+    from tinyspore_grader import selfcheck
+
+    def test_cell(grade_id, source):
+        meta = {"grade": True, "grade_id": grade_id, "locked": True, "points": 1, "schema_version": 3,
+                "solution": False, "task": False}
+        return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("### Exercise 99.1: first (1 point)"),
+        test_cell("first_test", "print('✔ Exercise 99.1 first: all 3 cases pass')"),
+        nbformat.v4.new_code_cell("import os\nos._exit(1)"),
+        nbformat.v4.new_markdown_cell("### Exercise 99.2: second (1 point)"),
+        test_cell("second_test", "print('✔ Exercise 99.2 second: all 3 cases pass')"),
+    ])
+    nb.cells[4].outputs = [nbformat.v4.new_output("stream", text="✔ stale output from an earlier run\n")]
+    nb.cells[4].execution_count = 7
+    nbformat.write(nb, tmp_path / "99_demo.ipynb")
+
+    verdicts = selfcheck.run_notebook(tmp_path / "99_demo.ipynb", timeout=60)
+
+    assert [(v.exercise, v.status) for v in verdicts] == [("99.1 first", "passed"), ("99.2 second", "failed")]
+    assert verdicts[1].detail == "did not run: the notebook stopped before this cell"
