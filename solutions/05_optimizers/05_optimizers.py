@@ -175,7 +175,7 @@ def descend(make_optimizer, steps=40, start=START):
     return np.array(path), np.array(losses)
 
 
-runs = {"lr = 0.05: too small": 0.05, "lr = 0.5: about right": 0.5,
+runs = {"lr = 0.05: too small": 0.05, "lr = 0.5: smooth, then a crawl": 0.5,
         "lr = 0.9: fast, zig-zagging": 0.9, "lr = 1.05: too large, diverges": 1.05}
 fig, axes = plt.subplots(2, 2, figsize=(10, 5.2))
 for ax, (title, lr) in zip(axes.flat, runs.items()):
@@ -190,7 +190,7 @@ plt.show()
 # What the four pictures say:
 #
 # - **Too small** (0.05): every step is safe, and after 40 of them we have covered a fifth of the way.
-# - **About right** (0.5): `y` is settled in a few steps, then the walk follows the valley floor.
+# - **Smooth** (0.5): `y` is settled in one step (1 - 2·0.5 = 0), then the walk crawls along the valley floor.
 # - **0.9**: across the valley we overshoot and zig-zag, but along it we move faster, so the loss is lower.
 # - **Too large** (1.05): each step across the valley overshoots more than the last, and the walk explodes.
 #
