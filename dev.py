@@ -52,10 +52,16 @@ def setup() -> None:
     STAMP.write_text(wanted)
 
 
+def lab_argv(python: str | Path, extra: list[str]) -> list[str]:
+    """The JupyterLab command line on course/ (tests/test_lab.py runs exactly this)."""
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers run as root
+    return [str(python), "-m", "jupyterlab", f"--notebook-dir={ROOT / 'course'}", *as_root, *extra]
+
+
 def lab(extra: list[str]) -> int:
     setup()
     _say("opening the course in JupyterLab (Ctrl-C to stop)")
-    return _run(BIN / "jupyter", "lab", "--notebook-dir", ROOT / "course", *extra)
+    return _run(*lab_argv(PYTHON, extra))
 
 
 def test(extra: list[str]) -> int:
