@@ -40,8 +40,9 @@ def test_jupyterlab_serves_the_course(tmp_path):
     base = f"http://127.0.0.1:{port}"
     argv = _dev_module().lab_argv(sys.executable, ["--no-browser", f"--port={port}", "--ip=127.0.0.1",
                                                    f"--IdentityProvider.token={TOKEN}"])
+    log = tmp_path / "jupyterlab.log"  # a file, not a pipe, so a chatty server can never block on it
     server = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        argv, stdout=subprocess.DEVNULL, stderr=log.open("w"),
         env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path)})
     try:
         deadline = time.monotonic() + 60
@@ -50,7 +51,7 @@ def test_jupyterlab_serves_the_course(tmp_path):
                 status = json.loads(_get(f"{base}/api/status"))
                 break
             except OSError:
-                assert server.poll() is None, server.stderr.read()
+                assert server.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "JupyterLab did not answer within 60 s"
                 time.sleep(0.5)
         assert "started" in status
