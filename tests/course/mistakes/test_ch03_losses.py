@@ -139,6 +139,16 @@ def test_mse_numpy_detour():
     assert_caught(check_mse_loss, mse_loss, "gradient broken")
 
 
+def test_mse_casts_the_labels_to_python_floats():
+    def mse_loss(logits, labels, reduction="mean"):
+        _check_reduction(reduction)
+        labels = Tensor(labels.asnumpy().astype(float))  # "make sure the labels are floats": float64 in NumPy
+        sq = ops.square(logits - labels)
+        return {"mean": ops.mean, "sum": ops.sum, "none": lambda t: t}[reduction](sq)
+
+    assert_caught(check_mse_loss, mse_loss, "dtype changed")
+
+
 # ----- 03.2 log_softmax --------------------------------------------------------------------------------
 def test_log_softmax_via_logsumexp_passes():
     def log_softmax(x, axis=-1):
@@ -186,6 +196,15 @@ def test_log_softmax_without_keepdims():
         return z - np.log(np.exp(z).sum(axis=axis))
 
     assert_caught(check_log_softmax, log_softmax, "lost the reduced axis")
+
+
+def test_log_softmax_minus_an_unshifted_logsumexp():
+    def log_softmax(x, axis=-1):
+        # the identity log_softmax(x) = x - logsumexp(x), with logsumexp written without its maximum
+        return x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True))
+
+    message = assert_caught(check_log_softmax, log_softmax, "overflow")
+    assert "(logits of +-1000)" in message, message
 
 
 def test_log_softmax_last_axis_only():
@@ -362,6 +381,32 @@ def test_cross_entropy_numpy_result():
     assert_caught(check_cross_entropy, cross_entropy, "not a Tensor")
 
 
+def test_cross_entropy_target_from_np_eye():
+    def cross_entropy(logits, labels, ignore_index=-100, label_smoothing=0.0):
+        c = logits.shape[-1]
+        y = labels.asnumpy()
+        keep = y != ignore_index
+        target = np.eye(c)[np.where(keep, y, 0)] * (1 - label_smoothing) + label_smoothing / c  # float64
+        target = target * keep[:, None]
+        return -(ops.log_softmax(logits, -1) * Tensor(target)).sum() / keep.sum()
+
+    assert_caught(check_cross_entropy, cross_entropy, "dtype changed")
+
+
+def test_cross_entropy_in_numpy_wrapped_in_a_tensor():
+    def cross_entropy(logits, labels, ignore_index=-100, label_smoothing=0.0):
+        x, y = logits.asnumpy(), labels.asnumpy()
+        z = x - x.max(axis=1, keepdims=True)
+        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        keep = y != ignore_index
+        nll = -log_probs[np.nonzero(keep)[0], y[keep]]
+        smooth = -log_probs[keep].mean(axis=1)
+        return Tensor(((1 - label_smoothing) * nll + label_smoothing * smooth).mean())
+
+    message = assert_caught(check_cross_entropy, cross_entropy, "gradient broken")
+    assert "(the gradient with respect to logits)" in message, message
+
+
 # ----- 03.4 bce_with_logits ----------------------------------------------------------------------------
 def test_bce_with_softplus_passes():
     def bce_with_logits(logits, labels):
@@ -428,3 +473,11 @@ def test_bce_float64_weights():
         return ops.mean((ops.relu(logits) - logits * labels + ops.log1p(ops.exp(-ops.abs(logits)))) * ones)
 
     assert_caught(check_bce_with_logits, bce_with_logits, "dtype changed")
+
+
+def test_bce_in_numpy():
+    def bce_with_logits(logits, labels):
+        x, y = logits.asnumpy(), labels.asnumpy()
+        return np.mean(np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x))))
+
+    assert_caught(check_bce_with_logits, bce_with_logits, "not a Tensor")

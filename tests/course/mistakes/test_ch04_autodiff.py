@@ -131,6 +131,19 @@ def test_numeric_grad_in_float32():
     assert_caught(check_numeric_grad, numeric_grad, "float32")
 
 
+def test_numeric_grad_returns_a_list():
+    def numeric_grad(f, x, eps=1e-6):
+        grads = []
+        for i in np.ndindex(x.shape):
+            up, down = x.copy(), x.copy()
+            up[i] += eps
+            down[i] -= eps
+            grads.append((f(up) - f(down)) / (2 * eps))
+        return grads
+
+    assert_caught(check_numeric_grad, numeric_grad, "not an ndarray")
+
+
 def test_numeric_grad_with_flat_indexing_passes():
     def numeric_grad(f, x, eps=1e-6):
         x = x.astype(np.float64).copy()
@@ -233,6 +246,18 @@ def test_matmul_backward_with_the_factors_swapped():
         return sum_to_shape(ga, a.shape), sum_to_shape(gb, b.shape)
 
     assert_caught(check_binary_backward, _binary(matmul=matmul), "matmul: factors in the wrong order")
+
+
+def test_matmul_backward_sums_the_batch_like_a_layer_weight():
+    def matmul(g, a, b):
+        ga = g @ np.swapaxes(b, -1, -2)
+        gb = np.swapaxes(a, -1, -2) @ g
+        if gb.ndim == 3:  # "a batch of inputs: the weight's gradient adds up over the batch", even when b is batched
+            gb = gb.sum(axis=0)
+        return ga, gb
+
+    message = assert_caught(check_binary_backward, _binary(matmul=matmul), "matmul: wrong shape")
+    assert "(batched)" in message, message
 
 
 def test_binary_backward_with_einsum_passes():
@@ -345,6 +370,25 @@ def test_log_backward_forgets_g():
 def test_exp_backward_in_float64():
     assert_caught(check_unary_backward, _unary(exp=lambda g, x: g * np.exp(x.astype(np.float64))),
                   "unary: changed the dtype")
+
+
+def test_sum_backward_leaves_the_broadcast_to_numpy():
+    def sum_rule(g, x, axis, keepdims):
+        if axis is None:
+            return np.full_like(x, g)
+        if not keepdims:
+            g = np.expand_dims(g, axis)
+        return g  # "broadcasting will stretch it when it is used"
+
+    message = assert_caught(check_unary_backward, _unary(sum=sum_rule), "unary: wrong shape")
+    assert "case 9 of 15" in message, message
+
+
+def test_relu_backward_with_a_python_loop():
+    def relu(g, x):
+        return [gi if xi > 0 else 0.0 for gi, xi in zip(g, x)]
+
+    assert_caught(check_unary_backward, _unary(relu=relu), "unary: not an ndarray")
 
 
 # ----- 04.4 topological_order ----------------------------------------------------------------------------
@@ -541,6 +585,25 @@ def test_backward_keyed_by_name():
         return {node.name: grad for node, grad in reference_backward(root, order).items()}
 
     assert_caught(check_backward, backward, "missing gradients")
+
+
+def test_backward_returns_the_gradients_in_order():
+    def backward(root, order):
+        grads = reference_backward(root, order)
+        return [grads[node] for node in order]  # the same order as `order`, so "we know which is which"
+
+    assert_caught(check_backward, backward, "not a dict")
+
+
+def test_backward_forgets_to_return():
+    def backward(root, order):
+        grads = {root: np.ones_like(root.value)}
+        for node in reversed(order):
+            if node.backward is not None:
+                for parent, g in zip(node.parents, node.backward(grads[node])):
+                    grads[parent] = grads[parent] + g if parent in grads else g
+
+    assert_caught(check_backward, backward, "not a dict")
 
 
 def test_backward_reference_passes():

@@ -335,6 +335,17 @@ def test_rmsprop_ignores_weight_decay():
     assert_caught(check_rmsprop_step, rmsprop_step, "RMSProp: weight decay ignored")
 
 
+def test_rmsprop_returns_only_the_param_like_sgd_step():
+    def rmsprop_step(param, grad, mean_square, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0):
+        grad = grad + weight_decay * param
+        s = np.ones_like(param) if mean_square is None else mean_square
+        s = decay * s + (1 - decay) * grad**2
+        return param - lr * grad / np.sqrt(s + epsilon)  # the new mean_square is lost
+
+    message = assert_caught(check_rmsprop_step, rmsprop_step, "RMSProp: not a pair")
+    assert "TypeError: rmsprop_step must return a pair (new_param, new_state), got ndarray" in message, message
+
+
 # ----- 05.5 adam_step ------------------------------------------------------------------------------------
 def _adam(param, grad, state, lr, beta1, beta2, eps, weight_decay, *, correct=True, torch_eps=False,
           eps_inside=False, t0=False, keep=True, use_wd=True):
