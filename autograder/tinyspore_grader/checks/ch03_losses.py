@@ -458,10 +458,6 @@ BCE_WITH_LOGITS_MISTAKES = [
     Mistake("summed, not averaged",
             "BCEWithLogitsLoss's default reduction is 'mean': average over every element.",
             wrong=_bce_sum),
-    Mistake("inf or nan",
-            "some losses are inf or nan although the inputs are finite: never exponentiate a large positive "
-            "number and never take log(0); use max(x, 0) - x * y + log(1 + exp(-|x|)).",
-            detect=_non_finite),
     Mistake("not a Tensor", NOT_A_TENSOR_HINT, detect=_not_a_tensor),
     Mistake("dtype changed", DTYPE_HINT, detect=_dtype_changed),
     Mistake("gradient broken", GRADIENT_HINT, detect=_gradient_case),

@@ -175,13 +175,13 @@ NUMERIC_GRAD_MISTAKES = [
             "nudge ONE element at a time: f(x + eps) with the whole array shifted gives the slope along "
             "(1, 1, ..., 1), the same number for every element.",
             wrong=lambda f, x, eps=1e-6: np.full(np.shape(x), (float(f(x + eps)) - float(f(x - eps))) / (2 * eps))),
+    Mistake("len() of a 0-d x",
+            "a 0-d x has no len() and no rows: `for i in np.ndindex(x.shape)` visits its one index `()`.",
+            detect=lambda case, got: _raised(got, TypeError) and np.ndim(case.args[1]) == 0),
     Mistake("one index per row",
             "`for i in range(len(x))` walks the ROWS of a 2-D x and nudges a whole row at once; visit every "
             "element with `for i in np.ndindex(x.shape)` (it works for a 0-d x too).",
             wrong=_by_rows),
-    Mistake("len() of a 0-d x",
-            "a 0-d x has no len() and no rows: `for i in np.ndindex(x.shape)` visits its one index `()`.",
-            detect=lambda case, got: _raised(got, TypeError) and np.ndim(case.args[1]) == 0),
     Mistake("wrong shape",
             "return an array of x's shape (np.zeros_like(x), then fill it element by element with "
             "`for i in np.ndindex(x.shape)`).",
@@ -307,10 +307,6 @@ BINARY_BACKWARD_MISTAKES = [
             "matrix products do not commute: gx = g @ y^T (g on the left) and gy = x^T @ g (g on the right).",
             wrong=_matmul_wrong(lambda g, x, y: (sum_to_shape(_swap(y) @ g, x.shape),
                                                  sum_to_shape(g @ _swap(x), y.shape)))),
-    Mistake("matmul: shape error",
-            "the shapes do not fit: x (n, k) @ y (k, m) = g (n, m), so gx = g @ y^T and gy = x^T @ g "
-            "(with np.swapaxes(..., -1, -2) as the transpose for batches).",
-            detect=lambda case, got: _op(case) == "matmul" and _raised(got, ValueError, text="matmul")),
     Mistake("matmul: wrong shape",
             "each gradient has exactly its input's shape: gx like x, gy like y (sum_to_shape undoes a "
             "broadcast batch).",
@@ -698,8 +694,8 @@ TOPOLOGICAL_ORDER_MISTAKES = [
             "return a Python list of the nodes (not a set, a tuple or a generator).",
             detect=lambda case, got: not isinstance(got, (list, Raised))),
     Mistake("recursion too deep",
-            "your recursion is too deep for Python: walk with an explicit stack, or raise the limit with "
-            "sys.setrecursionlimit.",
+            "your recursion does not stop: each call must recurse on the node's PARENTS (not on the node "
+            "itself), and skip nodes already visited; for very deep graphs, walk with an explicit stack.",
             detect=lambda case, got: _raised(got, RecursionError)),
     Mistake("parent after child",
             "a node may be appended only after ALL its parents are in the list: a depth-first walk that "

@@ -36,6 +36,25 @@ def test_numeric_grad_forward_difference():
     assert_caught(check_numeric_grad, numeric_grad, "forward difference")
 
 
+def test_numeric_grad_with_len_loops_fails_on_a_0d_x():
+    def numeric_grad(f, x, eps=1e-6):
+        grad = np.zeros_like(x)
+        rows = range(len(x))  # a 0-d x has no len()
+        for i in rows:
+            for j in (range(len(x[i])) if x.ndim == 2 else [None]):
+                index = i if j is None else (i, j)
+                old = x[index]
+                x[index] = old + eps
+                up = f(x)
+                x[index] = old - eps
+                down = f(x)
+                x[index] = old
+                grad[index] = (up - down) / (2 * eps)
+        return grad
+
+    assert_caught(check_numeric_grad, numeric_grad, "len() of a 0-d x")
+
+
 def test_numeric_grad_divides_by_eps_only():
     def numeric_grad(f, x, eps=1e-6):
         grad = np.zeros_like(x)
@@ -405,6 +424,23 @@ def test_topological_order_without_visited_set():
         return order
 
     assert_caught(check_topological_order, topological_order, "reused node visited twice")
+
+
+def test_topological_order_recursing_on_the_node_itself():
+    def topological_order(root):
+        order, seen = [], set()
+
+        def visit(node):
+            for parent in node.parents:
+                if parent not in seen:
+                    visit(node)  # typo: should be visit(parent)
+            seen.add(node)
+            order.append(node)
+
+        visit(root)
+        return order
+
+    assert_caught(check_topological_order, topological_order, "recursion too deep")
 
 
 def test_topological_order_root_first():
