@@ -406,6 +406,10 @@ def _bce_cases(hidden: bool) -> list[Case]:
                  make((1,)), make((4,), scale=60.0)]
     grad_case = make((5,), soft=True, scale=3.0)
     cases.append(Case(grad_case.args, note=GRADIENT))
+    # The gradient must be finite at +-1000 too: a formula that is finite there only because ops.where
+    # picks the finite branch still differentiates the other branch, and gets nan.
+    extreme = next(c for c in cases if c.note == "logits of +-1000")
+    cases.append(Case(extreme.args, note=GRADIENT))
     return cases
 
 
@@ -436,6 +440,12 @@ def _bce_sum(logits: Tensor, labels: Tensor) -> Tensor:
 
 
 BCE_WITH_LOGITS_MISTAKES = [
+    # First: it fires only on a gradient case, after every value case passed (so a wrong value gets its own hint).
+    Mistake("nan gradient from the branch not taken",
+            "the loss is finite at logits of +-1000 but its gradient is nan: ops.where picks a finite value, yet "
+            "the gradient still flows through the branch it did not pick, which overflowed (0 * inf = nan). Use "
+            "one formula that is finite everywhere: max(x, 0) - x * y + log(1 + exp(-|x|)).",
+            detect=lambda case, got: case.note == GRADIENT and _non_finite(case, got)),
     Mistake("sigmoid then log",
             "sigmoid(1000) is exactly 1.0 in float32, so log(1 - p) = log(0) = -inf (and 0 * inf = nan): work "
             "from the logits, max(x, 0) - x * y + log(1 + exp(-|x|)).",

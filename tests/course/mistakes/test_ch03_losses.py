@@ -481,3 +481,14 @@ def test_bce_in_numpy():
         return np.mean(np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x))))
 
     assert_caught(check_bce_with_logits, bce_with_logits, "not a Tensor")
+
+
+def test_bce_with_logits_with_where_has_a_nan_gradient_at_extreme_logits():
+    def bce_with_logits(logits, labels):
+        # finite values everywhere, because where() picks the branch that does not overflow ...
+        positive = logits - logits * labels + ops.log(1 + ops.exp(-logits))
+        negative = -logits * labels + ops.log(1 + ops.exp(logits))
+        return ops.mean(ops.where(logits > 0, positive, negative))
+
+    # ... but the gradient also flows through the other branch: 0 * inf = nan
+    assert_caught(check_bce_with_logits, bce_with_logits, "nan gradient from the branch not taken")
