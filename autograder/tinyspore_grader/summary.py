@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 _MAX_ITEMS = 6  # numbers shown per array; the rest become "..."
+_MAX_REPR = 160  # characters of any other value (long enough for a list of parameter names)
 
 
 def _numbers(array: np.ndarray) -> str:
@@ -21,7 +22,7 @@ def _numbers(array: np.ndarray) -> str:
 def describe(value: Any) -> str:
     """`float32 (4, 3) [[0.1 ...]]` for an array; `Tensor float32 (2,) [1. 2.]`; repr for the rest.
 
-    Tuples and lists are described item by item; long reprs are cut at 80 characters.
+    Tuples and lists are described item by item; long reprs are cut at _MAX_REPR characters.
     """
     from .core import Raised, _is_tensor  # core imports this module
 
@@ -42,4 +43,4 @@ def describe(value: Any) -> str:
     if isinstance(value, type):
         return f"class {value.__name__}"
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= _MAX_REPR else text[:_MAX_REPR - 3] + "..."

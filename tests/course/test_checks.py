@@ -29,14 +29,23 @@ def _check_modules():
 
 
 def _exercises():
-    """(module, exercise name, check, mistakes) for every `<NAME>_MISTAKES` list that has a `check_<name>`."""
+    """(module, exercise name, check, mistakes) for every `<NAME>_MISTAKES` list and its check.
+
+    The check is `check_<name>` spelled as the exercise is: SUM_TO_SHAPE_MISTAKES goes with check_sum_to_shape,
+    DENSE_MISTAKES with check_Dense (a class exercise), STEP_OPTIMIZER_MISTAKES with check_StepOptimizer.
+    """
+    def key(text: str) -> str:
+        return text.replace("_", "").lower()
+
     found = []
     for module in _check_modules():
+        checks = {key(attr.removeprefix("check_")): value for attr, value in vars(module).items()
+                  if attr.startswith("check_") and callable(value)}
         for attr, value in vars(module).items():
             if attr.endswith("_MISTAKES") and attr.isupper():
                 name = attr.removesuffix("_MISTAKES").lower()
-                check = getattr(module, f"check_{name}", None)
-                assert check is not None, f"{module.__name__}.{attr} has no check_{name}"
+                check = checks.get(key(name))
+                assert check is not None, f"{module.__name__}.{attr} has no check_<{name}> in any spelling"
                 found.append(pytest.param(module, name, check, value, id=f"{module.__name__.rsplit('.', 1)[1]}.{name}"))
     return found
 

@@ -252,7 +252,6 @@ def check_Dense(Dense: Any, hidden: bool = False) -> None:  # noqa: N802, N803 (
               mistakes=DENSE_MISTAKES, describe_case=_describe_dense)
 
 
-check_dense = check_Dense  # the lower-case name that goes with DENSE_MISTAKES
 
 
 # ----- networks for the naming exercises -------------------------------------------------------------
@@ -615,4 +614,3 @@ def check_Sequential(Sequential: Any, hidden: bool = False) -> None:  # noqa: N8
               call=_run_sequential, mistakes=SEQUENTIAL_MISTAKES, describe_case=_describe_sequential)
 
 
-check_sequential = check_Sequential  # the lower-case name that goes with SEQUENTIAL_MISTAKES

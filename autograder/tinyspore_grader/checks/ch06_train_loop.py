@@ -568,7 +568,4 @@ def check_StepOptimizer(StepOptimizer: Any, hidden: bool = False) -> None:  # no
               describe_case=_describe_step_optimizer)
 
 
-# The notebook's test cell calls check_<grade_id>, i.e. check_StepOptimizer; the generic tests of the check
-# library find a check by its mistakes list, STEP_OPTIMIZER_MISTAKES -> check_step_optimizer.
-check_step_optimizer = check_StepOptimizer
 reference_step_optimizer = ReferenceStepOptimizer
