@@ -107,7 +107,7 @@ class Dense(Cell):
         if x.ndim == 0 or x.shape[-1] != self.in_channels:
             features = "no feature axis" if x.ndim == 0 else f"{x.shape[-1]} features"
             raise ValueError(f"Dense: input has {features} (shape {x.shape}) but in_channels={self.in_channels}")
-        if x.dtype != self.weight.dtype:
+        if x._data.dtype != self.weight._data.dtype:
             raise TypeError(f"Dense: input dtype {x.dtype} differs from the weight dtype {self.weight.dtype}; "
                             f"cast the input, e.g. x.astype(tinyspore.{self.weight._data.dtype.name})")
 

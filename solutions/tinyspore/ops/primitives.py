@@ -83,9 +83,9 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
             out, backward = forward(*arrays, *args[inputs:], **attrs)
             result = Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
             if autodiff.recording:
-                needs = tuple(isinstance(t, Tensor) and t._tracked for t in tensors)
-                if any(needs):
-                    result._parents = tuple(t if isinstance(t, Tensor) else None for t in tensors)
+                needs = tuple([isinstance(t, Tensor) and t._tracked for t in tensors])
+                if True in needs:
+                    result._parents = tuple([t if isinstance(t, Tensor) else None for t in tensors])
                     result._backward = functools.partial(backward, needs=needs) if uses_needs else backward
                     result._tracked = True
             return result
