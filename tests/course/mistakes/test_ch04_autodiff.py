@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from helpers import assert_caught, assert_passes, failure
+from helpers import assert_caught, assert_passes
 
 from tinyspore.ops import sum_to_shape
 from tinyspore_grader.checks.ch04_autodiff import (
@@ -644,21 +642,6 @@ def test_backward_forgets_to_return():
 
 def test_backward_reference_passes():
     assert_passes(check_backward, reference_backward)
-
-
-# ----- speed -------------------------------------------------------------------------------------------
-def test_every_check_is_fast_on_passing_and_failing_answers():
-    def broken(*args, **kwargs):
-        raise ValueError("broken")
-
-    pairs = [(check_numeric_grad, reference_numeric_grad), (check_binary_backward, reference_binary_backward),
-             (check_unary_backward, reference_unary_backward),
-             (check_topological_order, reference_topological_order), (check_backward, reference_backward)]
-    for check, reference in pairs:
-        start = time.perf_counter()
-        assert_passes(check, reference)
-        failure(check, broken)
-        assert time.perf_counter() - start < 0.3, check.__name__
 
 
 # ----- the oracle itself ---------------------------------------------------------------------------------
