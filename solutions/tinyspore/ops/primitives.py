@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import autodiff
-from ..tensor import Tensor
+from ..tensor import Tensor, _to_array
 
 _NUMBER = (int, float, bool, np.number, np.bool_)
 
@@ -57,10 +57,7 @@ def _to_input(value: Any, like: np.ndarray | None) -> np.ndarray | None:
             return np.asarray(value, dtype=like.dtype)
         if like.dtype.kind in "iu" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
             return np.asarray(value, dtype=like.dtype)
-    array = np.asarray(value)
-    if array.dtype == np.float64 and not isinstance(value, np.ndarray):
-        array = array.astype(np.float32)  # Python floats are float32, as in Tensor(...)
-    return array
+    return _to_array(value)  # otherwise Tensor(...)'s rule: Python floats become float32
 
 
 def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
