@@ -158,14 +158,10 @@ def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Pa
 
 def _roots(outputs: Any, has_aux: bool) -> list[Tensor]:
     """The outputs to differentiate: the first one with has_aux, else all of them."""
-    if isinstance(outputs, (tuple, list)):
-        if has_aux and len(outputs) < 2:
-            raise ValueError("grad: has_aux=True needs a function that returns (loss, aux, ...)")
-        roots = list(outputs[:1]) if has_aux else list(outputs)
-    else:
-        if has_aux:
-            raise ValueError("grad: has_aux=True needs a function that returns (loss, aux, ...)")
-        roots = [outputs]
+    outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+    if has_aux and len(outputs) < 2:
+        raise ValueError("grad: has_aux=True needs a function that returns (loss, aux, ...)")
+    roots = outputs[:1] if has_aux else outputs
     for i, root in enumerate(roots):
         if not isinstance(root, Tensor):
             raise TypeError(f"grad: output {i} of the function is a {type(root).__name__}, expected a Tensor")
