@@ -128,10 +128,12 @@ def torch_mlp_step():
 
 
 def check_same_math() -> None:
-    """Both MLP steps must compute the same loss from the same weights, or the ratio means nothing."""
+    """Both MLP steps must compute the same kind of loss, or the ratio means nothing.
+
+    They draw their weights from different generators, so the losses are compared for plausibility:
+    both are the softmax cross-entropy of nearly uniform logits over 10 classes, close to log(10).
+    """
     ms_step, np_step = tinyspore_mlp_step(), numpy_mlp_step()
-    # The hand-written step draws its own weights, so compare losses for plausibility: both are the
-    # softmax cross-entropy of ~uniform logits over 10 classes, near log(10).
     for value in (float(ms_step().asnumpy()), float(np_step())):
         assert abs(value - np.log(10)) < 0.3, value
 
