@@ -6,7 +6,9 @@
 - `python -m tinyspore_grader build|release|check ...`: see `tinyspore_grader.__main__`.
 """
 
-from .core import Case, CheckFailure, Mistake, Raised, pick, run_check, same
+from .core import BadReturn, Case, CheckFailure, Mistake, ModifiedInput, Raised, pick, run_check, same
+from .diagnose import Diagnosis, diagnose
 from .summary import describe
 
-__all__ = ["Case", "CheckFailure", "Mistake", "Raised", "describe", "pick", "run_check", "same"]
+__all__ = ["BadReturn", "Case", "CheckFailure", "Diagnosis", "Mistake", "ModifiedInput", "Raised", "describe",
+           "diagnose", "pick", "run_check", "same"]

@@ -22,12 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from .diagnose import Context, Diagnosis, array_of, diagnose, generic, kind_of
 from .summary import describe
 
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code"
 RAISED_HINT = "your code raised an error on this case: read its message and the line it points to."
-GENERIC_HINT = ("compare your result with `expected` on this case: check the shape first, "
-                "then the dtype, then the numbers.")
+RETURNED_HINT = ("the check could not use what `{name}` returned: read the exercise again for what it must "
+                 "return, and in which order.")
+IN_PLACE_VERDICT = "the result is right, but `{name}` changed its input `{argument}` in place"
 
 
 class CheckFailure(AssertionError):
@@ -38,13 +40,35 @@ class CheckFailure(AssertionError):
         # sees it without the frames of the check library. Plain Python still shows a short traceback.
         return ["CheckFailure:", *str(self).splitlines()]
 
+    #: the known mistake whose hint was shown (its `name`), the diagnosis (its `name`), or neither
+    mistake: str | None = None
+    diagnosis: str | None = None
+
+
+class BadReturn(Exception):
+    """Raised by a check's own `call` when the answer returned something the check cannot use.
+
+    Its message is a whole sentence about the return value, in the exercise's words ("`train_step` returned
+    `(logits, loss)`: return the loss first"); the feedback shows it as what the answer returned, never as
+    an error at a line of the learner's code.
+    """
+
+
+class ModifiedInput(Exception):
+    """Raised by a check's own `call` when the answer changed one of its inputs in place (named in `argument`)."""
+
+    def __init__(self, argument: str) -> None:
+        super().__init__(f"changed its input `{argument}` in place")
+        self.argument = argument
+
 
 @dataclass(frozen=True)
 class Case:
     """One call of the answer: `answer(*args, **kwargs)`, with an optional note shown on failure.
 
-    Arguments are deep-copied before each call, so an answer that modifies its inputs in place
-    cannot change what the reference sees (and the mistake is caught by the comparison).
+    Arguments are deep-copied before each call, so an answer that modifies its inputs in place cannot
+    change what the reference sees; run_check compares the copies with the originals after the call and
+    fails an answer that changed one of them (naming the argument).
     """
 
     args: tuple = ()
@@ -77,11 +101,19 @@ class Mistake:
     detect: Callable[[Case, Any], bool] | None = None
 
     def matches(self, case: Case, got: Any, call: Callable, same: Callable) -> bool:
+        """Whether the learner's outcome `got` on `case` is this mistake's.
+
+        A `wrong` answer that raises matches only an error of the same type AND the same message: two
+        different bugs raise TypeError, one hint does not fit both.
+        """
         try:
             if self.detect is not None and self.detect(case, got):
                 return True
             if self.wrong is not None:
-                return same(_outcome(call, self.wrong, case), got, case)
+                wrong = _outcome(call, self.wrong, _copied(case))
+                if isinstance(wrong, Raised) or isinstance(got, Raised):
+                    return _same_error(wrong, got)
+                return bool(same(wrong, got, case))
         except Exception:  # a hint must never hide the real failure
             return False
         return False
@@ -140,8 +172,53 @@ _plain_same = same  # run_check's parameter `same` shadows the function
 
 # ----- running cases --------------------------------------------------------------------------------
 def _call(answer: Callable, case: Case) -> Any:
-    """The default way to run an answer on a case: a plain call on copies of the arguments."""
-    return answer(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+    """The default way to run an answer on a case: a plain call (run_check hands it copies of the arguments)."""
+    return answer(*case.args, **case.kwargs)
+
+
+def _copied(case: Case) -> Case:
+    """A copy of `case` whose arguments the answer may change without touching the case itself."""
+    return Case(copy.deepcopy(case.args), copy.deepcopy(case.kwargs), case.note)
+
+
+def _same_error(a: Any, b: Any) -> bool:
+    """Two `Raised` outcomes of the same error: the same type, and the same message unless both are the code's
+    own `raise` statements (the learner words a deliberate error their own way)."""
+    if not (isinstance(a, Raised) and isinstance(b, Raised) and type(a.error) is type(b.error)):
+        return False
+    return str(a.error) == str(b.error) or (_deliberate(a.error) and _deliberate(b.error))
+
+
+def _deliberate(error: BaseException) -> bool:
+    """The error comes from a `raise` statement of the answer's own code (not from NumPy or the engine)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and (frames[-1].line or "").lstrip().startswith("raise ") and not os.path.abspath(
+        frames[-1].filename).startswith(_library_dirs())
+
+
+def _unchanged(before: Any, after: Any) -> bool:
+    """Whether an argument is as it was (arrays, Tensors, numbers, strings and containers of them;
+    other objects count as unchanged, since they compare by identity)."""
+    a, b = array_of(before), array_of(after)
+    if a is not None or b is not None:
+        return a is not None and b is not None and a.shape == b.shape and a.dtype == b.dtype and bool(
+            np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(before, (tuple, list)):
+        return (isinstance(after, (tuple, list)) and len(before) == len(after)
+                and all(_unchanged(x, y) for x, y in zip(before, after)))
+    if isinstance(before, dict):
+        return (isinstance(after, dict) and before.keys() == after.keys()
+                and all(_unchanged(before[k], after[k]) for k in before))
+    if isinstance(before, (int, float, str, bytes, bool)) or before is None:
+        return type(before) is type(after) and (before == after or before != before)
+    return True
+
+
+def _changed_inputs(names: list[str], case: Case, live: Case) -> list[str]:
+    """The names of the arguments of `case` that differ in `live` (the copy the answer was called with)."""
+    changed = [name for name, a, b in zip(names, case.args, live.args) if not _unchanged(a, b)]
+    changed += [k for k in case.kwargs if not _unchanged(case.kwargs[k], live.kwargs.get(k))]
+    return changed
 
 
 def _outcome(call: Callable, fn: Callable, case: Case) -> Any:
@@ -164,31 +241,66 @@ def _first_line(text: str) -> str:
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _learner_line(error: BaseException) -> str:
-    """`line 5: return grad.sum(axis=0)`: the deepest line of the traceback outside libraries."""
-    skip = (_HERE, os.path.dirname(np.__file__), sys.prefix, sys.base_prefix)
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if not os.path.abspath(f.filename).startswith(skip) and f.line]
+def _library_dirs() -> tuple[str, ...]:
+    """Where NumPy, the installed packages and the engine live: never the learner's code."""
+    skip = [os.path.dirname(np.__file__), sys.prefix, sys.base_prefix]
     engine = sys.modules.get("tinyspore")
     if engine is not None and getattr(engine, "__file__", None):
-        engine_dir = os.path.dirname(os.path.abspath(engine.__file__))
-        frames = [f for f in frames if not os.path.abspath(f.filename).startswith(engine_dir)]
+        skip.append(os.path.dirname(os.path.abspath(engine.__file__)))
+    return tuple(skip)
+
+
+def _learner_frames(error: BaseException) -> list:
+    """The traceback frames of `error` in the learner's code or the check library (not NumPy, not the
+    engine, not installed packages), innermost last, each as (frame, is_grader)."""
+    frames = []
+    for f in traceback.extract_tb(error.__traceback__):
+        path = os.path.abspath(f.filename)
+        if path.startswith(_HERE):
+            frames.append((f, True))
+        elif not path.startswith(_library_dirs()) and f.line:
+            frames.append((f, False))
+    return frames
+
+
+def _learner_line(error: BaseException) -> str:
+    """`line 5: return grad.sum(axis=0)`: the deepest line of the traceback outside libraries."""
+    frames = [f for f, grader in _learner_frames(error) if not grader]
     if not frames:
         return ""
     return f"line {frames[-1].lineno}: {frames[-1].line.strip()}"
 
 
-def _describe_inputs(reference: Callable, case: Case) -> str:
-    """`grad float32 (4, 3) [...], shape=(1, 3)`: the case's arguments with the reference's parameter names."""
+def _about_return(got: Any) -> bool:
+    """The error is about the value the answer returned, not about a line of the learner's code: a `BadReturn`,
+    or an error raised while no frame of the learner's code was running (the check's own code, or the engine
+    called by it, choked on the returned value)."""
+    if not isinstance(got, Raised):
+        return False
+    if isinstance(got.error, (BadReturn, ModifiedInput)):
+        return True
+    frames = _learner_frames(got.error)
+    return bool(frames) and all(grader for _, grader in frames)
+
+
+def _named_inputs(reference: Callable, case: Case, defaults: bool = False) -> dict[str, Any]:
+    """The case's arguments by the reference's parameter names (`arg0`, `arg1`... when they do not bind);
+    with `defaults`, also the parameters the case leaves at their default values."""
     import inspect
 
     try:
         bound = inspect.signature(reference).bind(*case.args, **case.kwargs)
-        items = list(bound.arguments.items())
+        if defaults:
+            bound.apply_defaults()
+        return dict(bound.arguments)
     except (TypeError, ValueError):
-        items = [(f"arg{i}", a) for i, a in enumerate(case.args)] + list(case.kwargs.items())
+        return {**{f"arg{i}": a for i, a in enumerate(case.args)}, **case.kwargs}
+
+
+def _describe_inputs(reference: Callable, case: Case) -> str:
+    """`grad float32 (4, 3) [...], shape=(1, 3)`: the case's arguments with the reference's parameter names."""
     parts = []
-    for name, value in items:
+    for name, value in _named_inputs(reference, case).items():
         text = describe(value)
         parts.append(f"{name} {text}" if _as_array(value) is not None else f"{name}={text}")
     return ", ".join(parts)
@@ -198,52 +310,169 @@ def _title(exercise: str, name: str) -> str:
     return f"Exercise {exercise} {name}"
 
 
+@dataclass
+class CheckSpec:
+    """Everything one `run_check` call was given (for tests of the checks: see `recorded_checks`)."""
+
+    exercise: str
+    name: str
+    cases: list[Case]
+    reference: Callable
+    mistakes: Sequence[Mistake]
+    call: Callable
+    same: Callable
+    match: Callable
+    quantities: Callable[[Case], dict[str, float]] | None
+    steps: str | None
+    inputs_unchanged: bool
+
+    def outcome(self, fn: Callable, case: Case) -> Any:
+        """What `fn` gives on `case`, called the way the check calls answers (on copies of the arguments)."""
+        return _outcome(self.call, fn, _copied(case))
+
+    def verdict(self, answer: Callable) -> Verdict:
+        """How the check judges `answer`, without raising (see `Verdict`)."""
+        return _judge(self, answer)
+
+
+@dataclass
+class Verdict:
+    """The first failing case of an answer, and what explains it (a known mistake, a diagnosis or neither)."""
+
+    number: int | None = None  # None: every case passed
+    case: Case | None = None
+    expected: Any = None
+    got: Any = None
+    changed: list[str] = field(default_factory=list)
+    mistake: Mistake | None = None
+    diagnosis: Diagnosis | None = None
+    hint: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.number is None
+
+
+_RECORDING: list[CheckSpec] | None = None
+
+
+class recorded_checks:  # noqa: N801 - used as a context manager, like a function
+    """`with recorded_checks() as specs: check_x(answer)`: run_check records its `CheckSpec` instead of running."""
+
+    def __enter__(self) -> list[CheckSpec]:
+        global _RECORDING
+        self.saved, _RECORDING = _RECORDING, []
+        return _RECORDING
+
+    def __exit__(self, *exc: Any) -> None:
+        global _RECORDING
+        _RECORDING = self.saved
+
+
+def _judge(spec: CheckSpec, answer: Callable, generic_hint: str | None = None) -> Verdict:
+    """Run `answer` and the reference on every case until one differs; explain the first difference.
+
+    NotImplementedError from the answer propagates (the stub's message is the caller's business).
+    """
+    names = list(_named_inputs(spec.reference, spec.cases[0]).keys()) if spec.cases else []
+    for number, case in enumerate(spec.cases, start=1):
+        expected = spec.outcome(spec.reference, case)
+        live = _copied(case)
+        got = _outcome(spec.call, answer, live)
+        changed: list[str] = []
+        if isinstance(got, Raised) and isinstance(got.error, ModifiedInput):
+            changed = [got.error.argument]
+        elif spec.inputs_unchanged:
+            names = list(_named_inputs(spec.reference, case).keys())
+            changed = _changed_inputs(names, case, live)
+        if not changed and spec.same(expected, got, case):
+            continue
+        verdict = Verdict(number, case, expected, got, changed)
+        if not changed:
+            verdict.mistake = next((m for m in spec.mistakes if m.matches(case, got, spec.call, spec.match)), None)
+        if verdict.mistake is not None:
+            verdict.hint = verdict.mistake.hint
+            return verdict
+        context = Context(name=spec.name, inputs=_named_inputs(spec.reference, case, defaults=True),
+                          quantities=spec.quantities(case) if spec.quantities else {},
+                          steps=spec.steps, changed=changed)
+        verdict.diagnosis = diagnose(expected, got, context)
+        if verdict.diagnosis is not None:
+            verdict.hint = verdict.diagnosis.sentence
+        elif _about_return(got):
+            verdict.hint = RETURNED_HINT.format(name=spec.name)
+        elif isinstance(got, Raised):
+            verdict.hint = RAISED_HINT
+        else:
+            verdict.hint = generic_hint or generic(expected, got, context)
+        return verdict
+    return Verdict()
+
+
 def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, reference: Callable,
               mistakes: Sequence[Mistake] = (), call: Callable = _call,
               same: Callable[[Any, Any, Case], bool] = same, match: Callable[[Any, Any, Case], bool] | None = None,
-              describe_case: Callable[[Case], str] | None = None, generic_hint: str = GENERIC_HINT,
-              quiet: bool = False) -> None:
+              describe_case: Callable[[Case], str] | None = None, generic_hint: str | None = None,
+              quantities: Callable[[Case], dict[str, float]] | None = None, steps: str | None = None,
+              inputs_unchanged: bool = True, quiet: bool = False) -> None:
     """Run `answer` and `reference` on every case; print one line if all agree, else raise `CheckFailure`.
 
     exercise: the id shown to the learner ("01.2"); name: the exercise name ("sum_to_shape").
-    call(fn, case): how to run an answer or the reference on a case (default: `fn(*args, **kwargs)`
-        on deep copies). Exercises on classes pass a `call` that builds the object and runs it.
+    call(fn, case): how to run an answer or the reference on a case (default: `fn(*args, **kwargs)`;
+        run_check always hands it copies of the case's arguments). Exercises on classes pass a `call` that
+        builds the object and runs it. A `call` raises `BadReturn("<sentence>")` when the answer returned
+        something it cannot use, and `ModifiedInput(name)` when it sees an input changed in place.
     same(expected, got, case) -> bool: the comparison (default `same` above; pass a `functools.partial`
         of it for other tolerances, or your own for error messages that must name shapes).
     match(wrong_outcome, got, case) -> bool: when a `Mistake(wrong=...)` matches the learner's outcome
-        (default: the module's plain `same`, under which two exceptions match when their types do).
+        (default: the module's plain `same`); errors match by type and message whatever `match` says.
     describe_case(case) -> str: how to show the inputs (default: argument names of `reference`).
+    quantities(case) -> {phrase: number}: what a constant factor may equal ("the batch size": 4), for the
+        diagnosis (default: the numeric arguments and the sizes of the array arguments).
+    steps: the word for the leading axis of a trajectory outcome ("step"), for the drift diagnosis.
+    inputs_unchanged: fail an answer that changes one of its arguments in place (default True).
+    When no known mistake matches, `tinyspore_grader.diagnose` explains the difference; `generic_hint`
+    replaces the last-resort sentence.
     """
-    match = match or _plain_same
+    spec = CheckSpec(exercise, name, list(cases), reference, mistakes, call, same, match or _plain_same,
+                     quantities, steps, inputs_unchanged)
+    if _RECORDING is not None:
+        _RECORDING.append(spec)
+        return
     title = _title(exercise, name)
     if answer is None or not callable(answer):
         raise CheckFailure(f"✘ {title}: expected a function or class called `{name}`, got {describe(answer)}")
-    cases = list(cases)
-    for number, case in enumerate(cases, start=1):
-        expected = _outcome(call, reference, case)
-        try:
-            got = _outcome(call, answer, case)
-        except NotImplementedError:
-            raise CheckFailure(f"✘ {title}: {NOT_IMPLEMENTED}") from None
-        if same(expected, got, case):
-            continue
-        hint = next((m.hint for m in mistakes if m.matches(case, got, call, match)),
-                    RAISED_HINT if isinstance(got, Raised) else generic_hint)
-        shown = describe_case(case) if describe_case else _describe_inputs(reference, case)
-        lines = [f"✘ {title}: case {number} of {len(cases)} fails" + (f" ({case.note})" if case.note else ""),
-                 f"  input:    {shown}",
-                 f"  expected: {describe(expected)}"]
-        if isinstance(got, Raised):
-            where = _learner_line(got.error)
-            lines.append(f"  got:      {type(got.error).__name__}: {_first_line(str(got.error))}")
-            if where:
-                lines.append(f"  raised at {where}")
-        else:
-            lines.append(f"  got:      {describe(got)}")
-        lines.append(f"  hint:     {hint}")
-        raise CheckFailure("\n".join(lines)) from None
-    if not quiet:
-        print(f"✔ {title}: all {len(cases)} cases pass")
+    try:
+        verdict = _judge(spec, answer, generic_hint)
+    except NotImplementedError:
+        raise CheckFailure(f"✘ {title}: {NOT_IMPLEMENTED}") from None
+    if verdict.passed:
+        if not quiet:
+            print(f"✔ {title}: all {len(spec.cases)} cases pass")
+        return
+    case, got = verdict.case, verdict.got
+    shown = describe_case(case) if describe_case else _describe_inputs(reference, case)
+    lines = [f"✘ {title}: case {verdict.number} of {len(spec.cases)} fails" + (f" ({case.note})" if case.note else ""),
+             f"  input:    {shown}",
+             f"  expected: {describe(verdict.expected)}"]
+    if verdict.changed and not isinstance(got, Raised) and spec.same(verdict.expected, got, case):
+        lines.append(f"  got:      {IN_PLACE_VERDICT.format(name=name, argument='`, `'.join(verdict.changed))}")
+    elif isinstance(got, Raised) and _about_return(got):
+        lines.append(f"  got:      {_first_line(str(got.error))}" if isinstance(got.error, (BadReturn, ModifiedInput))
+                     else f"  got:      a return value the check could not use ({type(got.error).__name__}: "
+                          f"{_first_line(str(got.error))})")
+    elif isinstance(got, Raised):
+        where = _learner_line(got.error)
+        lines.append(f"  got:      {type(got.error).__name__}: {_first_line(str(got.error))}")
+        if where:
+            lines.append(f"  raised at {where}")
+    else:
+        lines.append(f"  got:      {describe(got)}")
+    lines.append(f"  hint:     {verdict.hint}")
+    failure = CheckFailure("\n".join(lines))
+    failure.mistake = verdict.mistake.name if verdict.mistake else None
+    failure.diagnosis = verdict.diagnosis.name if verdict.diagnosis else None
+    raise failure from None
 
 
 def pick(answer: Any, reference: Any, check: Callable[..., None]) -> Any:

@@ -43,7 +43,8 @@ def test_failure_message_is_short_even_for_big_inputs():
     assert lines[1].startswith("  input:    x float32 (400, 300) [[") and lines[1].endswith(", scale=3.0")
     assert lines[2].startswith("  expected: float32 (400, 300) ")
     assert lines[3].startswith("  got:      float32 (400, 300) ")
-    assert lines[4].startswith("  hint:     compare your result with `expected`")
+    assert lines[4].startswith("  hint:     your result is 0.6667 times the expected one: a constant")
+    assert info.value.diagnosis == "factor" and info.value.mistake is None
     assert len(lines) == 5 and all(len(line) < 130 for line in lines), message
     assert isinstance(info.value, AssertionError) and info.value.__suppress_context__
 
@@ -58,8 +59,9 @@ def test_first_matching_mistake_gives_the_hint():
 
 def test_a_broken_mistake_never_hides_the_failure():
     mistakes = [Mistake("broken", "never shown", detect=lambda case, got: 1 / 0)]
-    with pytest.raises(CheckFailure, match="hint:     compare your result"):
+    with pytest.raises(CheckFailure, match="hint:     your result is the expected one divided by 2, and 2 is `scale`") as info:
         _check(lambda x, scale=2.0: x, mistakes)
+    assert info.value.diagnosis == "factor"
 
 
 def test_stub_gets_one_line():
@@ -85,17 +87,61 @@ def test_an_error_shows_its_type_message_and_the_learners_line():
     assert "hint:     your code raised an error on this case" in message
 
 
-def test_inputs_are_copied_so_in_place_edits_do_not_leak():
+def test_inputs_are_copied_and_an_in_place_edit_fails_naming_the_argument():
     cases = _cases()
     originals = [case.args[0].copy() for case in cases]
 
     def double(x, scale=2.0):
-        x *= scale  # in place, on the learner's own copy
+        x *= scale  # in place: the result is right, the input is gone
+        return x
+
+    with pytest.raises(CheckFailure) as info:
+        run_check("99.1", "double", double, cases, reference=_reference)
+    assert all(np.array_equal(case.args[0], original) for case, original in zip(cases, originals))
+    lines = str(info.value).splitlines()
+    assert lines[3] == "  got:      the result is right, but `double` changed its input `x` in place"
+    assert lines[4].startswith("  hint:     `double` changed its input `x` in place: leave the inputs")
+    assert info.value.diagnosis == "in_place"
+
+
+def test_in_place_edits_are_allowed_when_the_check_says_so():
+    def double(x, scale=2.0):
+        x *= scale
         return x
 
     with contextlib.redirect_stdout(io.StringIO()):
-        run_check("99.1", "double", double, cases, reference=_reference)
-    assert all(np.array_equal(case.args[0], original) for case, original in zip(cases, originals))
+        run_check("99.1", "double", double, _cases(), reference=_reference, inputs_unchanged=False)
+
+
+def test_a_wrong_answer_that_raises_matches_by_type_and_message():
+    def wrong(x, scale=2.0):
+        raise TypeError("scale must be an int")
+
+    mistakes = [Mistake("int scale", "the hint for that TypeError", wrong=wrong)]
+    with pytest.raises(CheckFailure) as info:  # another TypeError: not that mistake
+        _check(lambda x, scale=2.0: x * None, mistakes)
+    assert info.value.mistake is None and "the hint for that TypeError" not in str(info.value)
+    with pytest.raises(CheckFailure) as info:
+        _check(wrong, mistakes)
+    assert info.value.mistake == "int scale"
+
+
+def test_an_error_about_the_return_value_is_not_shown_as_a_line_of_the_learners_code():
+    from tinyspore_grader import BadReturn
+
+    def call(fn, case):
+        out = fn(*case.args, **case.kwargs)
+        if isinstance(out, tuple):
+            raise BadReturn("`double` returned a tuple: return the doubled array alone")
+        return out
+
+    reference = lambda x, scale=2.0: x * scale  # noqa: E731
+    for answer, got in [(lambda x, scale=2.0: (x * scale,), "  got:      `double` returned a tuple: return")]:
+        with pytest.raises(CheckFailure) as info:
+            run_check("99.1", "double", answer, _cases(), reference=reference, call=call)
+        message = str(info.value)
+        assert got in message and "raised at" not in message, message
+        assert "hint:     the check could not use what `double` returned" in message
 
 
 def test_not_a_function():
