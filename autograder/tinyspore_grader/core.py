@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .diagnose import Context, Diagnosis, array_of, diagnose, generic, kind_of
+from .diagnose import Context, Diagnosis, array_of, diagnose, generic
 from .summary import describe
 
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code"

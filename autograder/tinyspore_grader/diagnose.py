@@ -415,7 +415,7 @@ def _ratio(e: np.ndarray, g: np.ndarray) -> float | None:
         return None
     mask = np.abs(e) > 1e-6 * np.abs(e).max()
     c = float(np.median(g[mask] / e[mask]))
-    if not math.isfinite(c) or abs(c) < 1e-12 or math.isclose(c, 1.0, rel_tol=1e-3) or math.isclose(c, -1.0, rel_tol=1e-3):
+    if not math.isfinite(c) or abs(c) < 1e-12 or math.isclose(abs(c), 1.0, rel_tol=1e-3):
         return None
     return c if _close(g, c * e) else None
 

@@ -6,15 +6,16 @@ which outcomes may arrive from a grading worker, and on Tensors where the exerci
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
 import tinyspore as ms
-import importlib
-
-dg = importlib.import_module("tinyspore_grader.diagnose")
 from tinyspore_grader.core import Raised
 from tinyspore_grader.diagnose import Context, diagnose, generic
+
+dg = importlib.import_module("tinyspore_grader.diagnose")  # the module (the package exports the function)
 
 RNG = np.random.default_rng(0)
 E = RNG.standard_normal((4, 3)).astype(np.float32)  # a typical expected array, no zeros, no ties
