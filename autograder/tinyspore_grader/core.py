@@ -325,6 +325,7 @@ class CheckSpec:
     quantities: Callable[[Case], dict[str, float]] | None
     steps: str | None
     inputs_unchanged: bool
+    explain: dict[str, str] = field(default_factory=dict)
 
     def outcome(self, fn: Callable, case: Case) -> Any:
         """What `fn` gives on `case`, called the way the check calls answers (on copies of the arguments)."""
@@ -398,7 +399,7 @@ def _judge(spec: CheckSpec, answer: Callable, generic_hint: str | None = None) -
                           steps=spec.steps, changed=changed)
         verdict.diagnosis = diagnose(expected, got, context)
         if verdict.diagnosis is not None:
-            verdict.hint = verdict.diagnosis.sentence
+            verdict.hint = verdict.diagnosis.told(spec.explain)
         elif _about_return(got):
             verdict.hint = RETURNED_HINT.format(name=spec.name)
         elif isinstance(got, Raised):
@@ -414,7 +415,7 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
               same: Callable[[Any, Any, Case], bool] = same, match: Callable[[Any, Any, Case], bool] | None = None,
               describe_case: Callable[[Case], str] | None = None, generic_hint: str | None = None,
               quantities: Callable[[Case], dict[str, float]] | None = None, steps: str | None = None,
-              inputs_unchanged: bool = True, quiet: bool = False) -> None:
+              inputs_unchanged: bool = True, explain: dict[str, str] | None = None, quiet: bool = False) -> None:
     """Run `answer` and `reference` on every case; print one line if all agree, else raise `CheckFailure`.
 
     exercise: the id shown to the learner ("01.2"); name: the exercise name ("sum_to_shape").
@@ -431,11 +432,13 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
         diagnosis (default: the numeric arguments and the sizes of the array arguments).
     steps: the word for the leading axis of a trajectory outcome ("step"), for the drift diagnosis.
     inputs_unchanged: fail an answer that changes one of its arguments in place (default True).
+    explain: {diagnosis name: sentence}: the exercise's own wording of a diagnosis (a whole-sentence format
+        string with that diagnosis' named fields, e.g. {"nonfinite": "... at position {index} ..."}).
     When no known mistake matches, `tinyspore_grader.diagnose` explains the difference; `generic_hint`
     replaces the last-resort sentence.
     """
     spec = CheckSpec(exercise, name, list(cases), reference, mistakes, call, same, match or _plain_same,
-                     quantities, steps, inputs_unchanged)
+                     quantities, steps, inputs_unchanged, dict(explain or {}))
     if _RECORDING is not None:
         _RECORDING.append(spec)
         return

@@ -96,6 +96,20 @@ class Diagnosis:
 
     name: str
     sentence: str
+    fields: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def told(self, explain: dict[str, str]) -> str:
+        """The sentence, or the exercise's own wording of this diagnosis (`explain[name]`, a format string
+        with the same named fields)."""
+        try:
+            return explain[self.name].format(**self.fields) if self.name in explain else self.sentence
+        except (KeyError, IndexError):
+            return self.sentence
+
+
+def _found(diagnosis: str, key: str | None = None, /, **fields: Any) -> Diagnosis:
+    """A diagnosis called `diagnosis` whose sentence is MESSAGES[key or diagnosis] filled with `fields`."""
+    return Diagnosis(diagnosis, MESSAGES[key or diagnosis].format(**fields), fields)
 
 
 @dataclass
@@ -206,27 +220,27 @@ def _show(value: Any) -> str:
 def diagnose_in_place(expected: Any, got: Any, context: Context) -> Diagnosis | None:
     if not context.changed:
         return None
-    return Diagnosis("in_place", _say("in_place", name=context.name, argument="`, `".join(context.changed)))
+    return _found("in_place", name=context.name, argument="`, `".join(context.changed))
 
 
 def diagnose_none(expected: Any, got: Any, context: Context) -> Diagnosis | None:
     if got is None and expected is not None and not _is_raised(expected):
-        return Diagnosis("none", _say("none", name=context.name))
+        return _found("none", name=context.name)
     return None
 
 
 def diagnose_raise_expected(expected: Any, got: Any, context: Context) -> Diagnosis | None:
     if _is_raised(expected) and not _is_raised(got):
-        return Diagnosis("should_raise", _say("should_raise", name=context.name,
-                                              error=type(expected.error).__name__, got_kind=kind_of(got)))
+        return _found("should_raise", name=context.name,
+                                              error=type(expected.error).__name__, got_kind=kind_of(got))
     return None
 
 
 def diagnose_tensor_or_array(expected: Any, got: Any, context: Context) -> Diagnosis | None:
     if is_tensor(got) and isinstance(expected, (np.ndarray, np.generic)):
-        return Diagnosis("tensor_for_array", _say("tensor_for_array", name=context.name))
+        return _found("tensor_for_array", name=context.name)
     if is_tensor(expected) and isinstance(got, (np.ndarray, np.generic)):
-        return Diagnosis("array_for_tensor", _say("array_for_tensor", name=context.name))
+        return _found("array_for_tensor", name=context.name)
     return None
 
 
@@ -241,32 +255,33 @@ def diagnose_tuple(expected: Any, got: Any, context: Context) -> Diagnosis | Non
     kinds = _kinds(expected)
     if not isinstance(got, (tuple, list)):
         if isinstance(expected, list) and got is not None:
-            return Diagnosis("kind", _say("kind", name=context.name, got_kind=kind_of(got), expected_kind="a list"))
-        return Diagnosis("not_a_tuple", _say("not_a_tuple", name=context.name, count=len(expected), kinds=kinds,
-                                             got_kind=kind_of(got)))
+            return _found("kind", name=context.name, got_kind=kind_of(got), expected_kind="a list")
+        return _found("not_a_tuple", name=context.name, count=len(expected), kinds=kinds,
+                                             got_kind=kind_of(got))
     if len(got) != len(expected):
         if isinstance(expected, tuple):
-            return Diagnosis("tuple_length", _say("tuple_length", name=context.name, count=len(expected),
-                                                  kinds=kinds, got_count=len(got)))
+            return _found("tuple_length", name=context.name, count=len(expected),
+                                                  kinds=kinds, got_count=len(got))
         return None  # lists of different lengths: the generic comparison says it
     if _equal_items(expected, got):
         if isinstance(expected, tuple) and isinstance(got, list):
-            return Diagnosis("list_for_tuple", _say("list_for_tuple", name=context.name))
+            return _found("list_for_tuple", name=context.name)
         if isinstance(expected, list) and isinstance(got, tuple):
-            return Diagnosis("tuple_for_list", _say("tuple_for_list", name=context.name))
+            return _found("tuple_for_list", name=context.name)
         return None
     if len(expected) <= 6 and isinstance(expected, tuple):
         for perm in itertools.permutations(range(len(expected))):
             if perm != tuple(range(len(expected))) and all(_equal(expected[i], got[j]) for i, j in enumerate(perm)):
                 moved = next(i for i, j in enumerate(perm) if i != j)
-                return Diagnosis("tuple_order", _say("tuple_order", name=context.name, kinds=kinds,
-                                                     got_index=perm[moved], expected_index=moved))
+                return _found("tuple_order", name=context.name, kinds=kinds,
+                                                     got_index=perm[moved], expected_index=moved)
     wrong = [i for i in range(len(expected)) if not _equal(expected[i], got[i])]
     if len(wrong) == 1 and isinstance(expected, tuple):
         inner = diagnose(expected[wrong[0]], got[wrong[0]], Context(
             name=context.name, inputs=context.inputs, quantities=context.quantities, steps=None))
         if inner is not None:
-            return Diagnosis(inner.name, _say("in_item", index=wrong[0], name=context.name, sentence=inner.sentence))
+            return Diagnosis(inner.name, _say("in_item", index=wrong[0], name=context.name, sentence=inner.sentence),
+                             {**inner.fields, "index": wrong[0], "name": context.name, "sentence": inner.sentence})
     return None
 
 
@@ -325,16 +340,15 @@ def diagnose_shape(expected: Any, got: Any, context: Context) -> Diagnosis | Non
         squeezed_e = tuple(s for s in e.shape if s != 1)
         squeezed_g = tuple(s for s in g.shape if s != 1)
         if squeezed_e == squeezed_g:
-            return Diagnosis("extra_axis" if g.ndim > e.ndim else "missing_axis",
-                             _say("extra_axis" if g.ndim > e.ndim else "missing_axis", **shapes))
+            return _found("extra_axis" if g.ndim > e.ndim else "missing_axis", **shapes)
     if e.ndim == g.ndim >= 2 and sorted(e.shape) == sorted(g.shape):
         for perm in itertools.permutations(range(g.ndim)):
             if perm != tuple(range(g.ndim)) and tuple(g.shape[i] for i in perm) == e.shape \
                     and _close(np.transpose(g, perm), e.astype(g.dtype)):
-                return Diagnosis("transposed", _say("transposed", **shapes))
+                return _found("transposed", **shapes)
     if e.size == g.size and e.size > 1 and _close(g.reshape(e.shape), e.astype(g.dtype)):
-        return Diagnosis("reshaped", _say("reshaped", **shapes))
-    return Diagnosis("shape", _say("shape", **shapes))
+        return _found("reshaped", **shapes)
+    return _found("shape", **shapes)
 
 
 def diagnose_dtype(expected: Any, got: Any, context: Context) -> Diagnosis | None:
@@ -343,7 +357,7 @@ def diagnose_dtype(expected: Any, got: Any, context: Context) -> Diagnosis | Non
         return None
     e, g = pair
     if e.shape == g.shape and e.dtype != g.dtype and _close(g, e):
-        return Diagnosis("dtype", _say("dtype", got_dtype=g.dtype, expected_dtype=e.dtype))
+        return _found("dtype", got_dtype=g.dtype, expected_dtype=e.dtype)
     return None
 
 
@@ -369,9 +383,9 @@ def diagnose_nonfinite(expected: Any, got: Any, context: Context) -> Diagnosis |
     index = tuple(np.argwhere(bad)[0])
     what = "nan" if np.isnan(g[index]) else ("inf" if g[index] > 0 else "-inf")
     if e.ndim == 0:
-        return Diagnosis("nonfinite", _say("nonfinite_number", bad=what, expected_value=_fmt(e[index])))
-    return Diagnosis("nonfinite", _say("nonfinite", bad=what, index=_index_text(index),
-                                       expected_value=_fmt(e[index])))
+        return _found("nonfinite", "nonfinite_number", bad=what, index="", expected_value=_fmt(e[index]))
+    return _found("nonfinite", bad=what, index=_index_text(index),
+                                       expected_value=_fmt(e[index]))
 
 
 def _meaningful(e: np.ndarray) -> bool:
@@ -384,7 +398,7 @@ def diagnose_sign(expected: Any, got: Any, context: Context) -> Diagnosis | None
         return None
     e, g = pair
     if _close(g, -e) and not _close(g, e):
-        return Diagnosis("sign", _say("sign"))
+        return _found("sign")
     return None
 
 
@@ -430,13 +444,13 @@ def diagnose_factor(expected: Any, got: Any, context: Context) -> Diagnosis | No
     quantities = context.quantities or _default_quantities(context)
     phrase = _named(c, quantities)
     if phrase is not None:
-        return Diagnosis("factor", _say("factor_named", factor=_fmt(c), quantity=phrase))
+        return _found("factor", "factor_named", factor=_fmt(c), quantity=phrase)
     phrase = _named(1.0 / c, quantities)
     if phrase is not None:
-        return Diagnosis("factor", _say("factor_inverse_named", divisor=_fmt(1.0 / c), quantity=phrase))
+        return _found("factor", "factor_inverse_named", divisor=_fmt(1.0 / c), quantity=phrase)
     if pair[0].size < 2:
         return None  # any two numbers differ by some factor: only a named one means something
-    return Diagnosis("factor", _say("factor", factor=_fmt(c)))
+    return _found("factor", factor=_fmt(c))
 
 
 def diagnose_offset(expected: Any, got: Any, context: Context) -> Diagnosis | None:
@@ -446,7 +460,7 @@ def diagnose_offset(expected: Any, got: Any, context: Context) -> Diagnosis | No
     e, g = pair
     d = float(np.median(g - e))
     if abs(d) > 1e-6 * max(1.0, float(np.abs(e).max())) and _close(g, e + d):
-        return Diagnosis("offset", _say("offset", offset=_fmt(d)))
+        return _found("offset", offset=_fmt(d))
     return None
 
 
@@ -463,7 +477,7 @@ def diagnose_drift(expected: Any, got: Any, context: Context) -> Diagnosis | Non
         k += 1
     if 1 <= k < e.shape[0]:
         plural = context.steps + ("s" if k > 1 else "")
-        return Diagnosis("drift", _say("drift", count=k, steps=plural, step=context.steps, first_wrong=k + 1))
+        return _found("drift", count=k, steps=plural, step=context.steps, first_wrong=k + 1)
     return None
 
 
@@ -473,7 +487,7 @@ def diagnose_order(expected: Any, got: Any, context: Context) -> Diagnosis | Non
         return None
     e, g = pair
     if _close(np.sort(g, axis=None), np.sort(e, axis=None)) and not _close(g, e) and len(np.unique(e)) > 1:
-        return Diagnosis("order", _say("order"))
+        return _found("order")
     return None
 
 
@@ -494,9 +508,9 @@ def diagnose_positions(expected: Any, got: Any, context: Context) -> Diagnosis |
         if array is not None and array.shape == e.shape:
             input_text = _say("positions_input", argument=f"{argument}{_index_text(index)}", value=_show(array[index]))
             break
-    return Diagnosis("positions", _say("positions", wrong=count, total=e.size, index=_index_text(index),
+    return _found("positions", wrong=count, total=e.size, index=_index_text(index),
                                        input_text=input_text, expected_value=_fmt(e[index]),
-                                       got_value=_fmt(g[index])))
+                                       got_value=_fmt(g[index]))
 
 
 def diagnose_kind(expected: Any, got: Any, context: Context) -> Diagnosis | None:
@@ -510,9 +524,9 @@ def diagnose_kind(expected: Any, got: Any, context: Context) -> Diagnosis | None
     if isinstance(expected, (np.generic, float, int)) and isinstance(got, np.ndarray) and got.ndim == 0:
         return None
     if is_number(expected) and isinstance(got, np.ndarray):
-        return Diagnosis("kind", _say("kind", name=context.name, got_kind=f"an ndarray of shape {got.shape}",
-                                      expected_kind="one number"))
-    return Diagnosis("kind", _say("kind", name=context.name, got_kind=g_kind, expected_kind=e_kind))
+        return _found("kind", name=context.name, got_kind=f"an ndarray of shape {got.shape}",
+                                      expected_kind="one number")
+    return _found("kind", name=context.name, got_kind=g_kind, expected_kind=e_kind)
 
 
 DIAGNOSERS: list[Callable[[Any, Any, Context], Diagnosis | None]] = [

@@ -82,6 +82,23 @@ def assert_caught(check: Callable, answer: Any, mistake: str) -> str:
     return message
 
 
+def assert_diagnosed(check: Callable, answer: Any, diagnosis: str, phrase: str = "") -> str:
+    """`check` rejects `answer` (visible and hidden), no known mistake claims it, and the visible feedback is
+    the diagnosis called `diagnosis` (see tinyspore_grader.diagnose), containing `phrase`. Returns the message."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            check(answer)
+        except CheckFailure as error:
+            message = str(error)
+            assert error.mistake is None, f"known mistake {error.mistake!r} claimed it:\n{message}"
+            assert error.diagnosis == diagnosis, f"expected the diagnosis {diagnosis!r}, got {error.diagnosis!r}:\n{message}"
+            assert phrase in message, f"expected {phrase!r} in:\n{message}"
+        else:
+            raise AssertionError(f"{check.__name__} accepted a wrong answer")
+    failure(check, answer, hidden=True)
+    return message
+
+
 def assert_passes(check: Callable, answer: Any) -> None:
     """`check` accepts `answer` on the visible and the hidden cases, printing one ✔ line each time."""
     for hidden in (False, True):

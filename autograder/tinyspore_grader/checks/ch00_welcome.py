@@ -87,7 +87,7 @@ PAIRWISE_SQ_DISTANCES_MISTAKES = [
     Mistake("summed the wrong axis",
             "sum over the LAST axis (the d coordinates) of the (n, m, d) differences.",
             detect=lambda case, got: isinstance(got, np.ndarray) and got.ndim == 2
-            and got.shape != (len(case.args[0]), len(case.args[1]))),
+            and got.shape not in ((len(case.args[0]), len(case.args[1])), (len(case.args[1]), len(case.args[0])))),
     Mistake("no broadcasting",
             "`a - b` needs a[:, None, :] (n, 1, d) and b[None, :, :] (1, m, d): then the difference is (n, m, d).",
             detect=lambda case, got: isinstance(got, Raised) and "broadcast" in str(got.error)),

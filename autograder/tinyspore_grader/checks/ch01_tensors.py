@@ -310,6 +310,14 @@ def _unbiased(x, axis=0):
     return centered / ops.sqrt(variance + EPS)
 
 
+def _nan_where_no_spread(case: Case, values) -> bool:
+    """Not finite exactly somewhere the input has no spread along the axis (variance 0), finite elsewhere."""
+    x, axis, _ = case.args
+    bad = ~np.isfinite(np.asarray(values.asnumpy() if hasattr(values, "asnumpy") else values, np.float64))
+    flat = np.broadcast_to(np.ptp(x, axis=axis, keepdims=True) == 0, x.shape)
+    return bad.shape == x.shape and bool(bad.any()) and not (bad & ~flat).any()
+
+
 STANDARDIZE_MISTAKES = [
     Mistake("keepdims spelling",
             "MindSpore's spelling (ours too) differs by method: `x.mean(axis=..., keep_dims=True)` but "
@@ -332,7 +340,7 @@ STANDARDIZE_MISTAKES = [
             wrong=_unbiased),
     Mistake("no eps",
             "a constant column has variance 0: divide by sqrt(variance + 1e-5), with the eps INSIDE the sqrt.",
-            detect=lambda case, got: isinstance(got, tuple) and not np.isfinite(got[0].asnumpy()).all()),
+            detect=lambda case, got: isinstance(got, tuple) and _nan_where_no_spread(case, got[0])),
     Mistake("dropped the reduced axis",
             "reduce with keep_dims=True, so that the mean has shape (n, 1) (or (1, d)) and broadcasts against x "
             "along the right axis.",

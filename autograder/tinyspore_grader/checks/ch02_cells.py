@@ -374,7 +374,7 @@ def _walk_cases(hidden: bool) -> list[Case]:
     if hidden:
         plans = [("three levels with a CellList", ""), ("tied encoder/decoder weight, frozen table", ""),
                  ("BatchNorm1d(4) (moving statistics are frozen)", ""), ("SequentialCell of OrderedDict", ""),
-                 ("Net().head (a sub-cell)", "head"), ("Dense(4, 3, has_bias=False)", "")]
+                 ("Net().head (a sub-cell)", "block"), ("Dense(4, 3, has_bias=False)", "")]
     return [Case(plan) for plan in plans]
 
 

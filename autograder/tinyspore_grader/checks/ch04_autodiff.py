@@ -101,7 +101,7 @@ def _numeric_grad_cases(hidden: bool) -> list[Case]:
              ("tanh", (3, 1), 1e-2, "")]
     if hidden:
         plans = [("quartic", (5,), 1e-4, ""), ("cosh", (3,), 0.05, "a large eps: use exactly this eps"),
-                 ("mix", (2, 1), 1e-6, ""), ("cube", (), 1e-3, "0-d x"), ("sinx", (1, 4), 1e-6, ""),
+                 ("mix", (2, 2), 1e-6, ""), ("cube", (), 1e-3, "0-d x"), ("sinx", (1, 4), 1e-6, ""),
                  ("lse", (3, 2), 1e-5, ""), ("square", (2, 2, 2), 0.5, "a large eps")]
     return [Case((_FUNCTIONS[name], _array(rng.uniform(-1.5, 1.5, size=shape))), {"eps": eps}, note=note)
             for name, shape, eps, note in plans]
@@ -148,11 +148,13 @@ def _by_rows(f: Callable, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
 
 def _near_but_not_at_eps(case: Case, got: Any) -> bool:
-    """Close to the true slope (central difference at 1e-6) but not the formula at the eps given."""
+    """Exactly the central difference, but at a step of its own (a usual one: 1e-2 ... 1e-12), not the eps given."""
     f, x = case.args
     if not isinstance(got, np.ndarray) or got.shape != np.shape(x):
         return False
-    return bool(np.allclose(got, reference_numeric_grad(f, x, 1e-6), rtol=1e-2, atol=1e-4))
+    return any(not np.isclose(step, case.kwargs["eps"]) and np.allclose(
+        got, reference_numeric_grad(f, x, step), rtol=1e-6, atol=1e-8)
+        for step in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12))
 
 
 NUMERIC_GRAD_MISTAKES = [
@@ -230,13 +232,14 @@ def _binary_cases(hidden: bool) -> list[Case]:
     mul_plans = [((3,), (3,)), ((4, 3), (3,)), ((4, 1), (1, 3)), ((), (2, 3)), ((2, 1, 3), (4, 1)),
                  ((1, 3), (4, 3))]
     # Square matrices first: there a wrong transpose still has the right shape, so its numbers show it.
-    matmul_plans = [((3, 3), (3, 3)), ((2, 3), (3, 4)), ((1, 4), (4, 1)), ((2, 3, 4), (2, 4, 5)),
-                    ((2, 3, 4), (4, 5)), ((3, 3), (2, 3, 3)), ((5, 2), (2, 2))]
+    # A square batch before the others: there `.T` on a batch fails while a missing transpose does not.
+    matmul_plans = [((3, 3), (3, 3)), ((2, 3), (3, 4)), ((1, 4), (4, 1)), ((2, 3, 3), (2, 3, 3)),
+                    ((2, 3, 4), (2, 4, 5)), ((2, 3, 4), (4, 5)), ((3, 3), (2, 3, 3)), ((5, 2), (2, 2))]
     if hidden:
         mul_plans = [((5,), ()), ((3, 4), (3, 1)), ((2, 3, 4), (4,)), ((1, 1), (3, 2)), ((4, 1, 2), (3, 1)),
                      ((2, 2), (2, 2))]
-        matmul_plans = [((2, 2), (2, 2)), ((4, 2), (2, 3)), ((3, 1), (1, 3)), ((3, 2, 2), (3, 2, 4)),
-                        ((2, 1, 3, 2), (4, 2, 2)), ((4, 4), (3, 4, 4)), ((2, 5, 3), (3, 3))]
+        matmul_plans = [((2, 2), (2, 2)), ((4, 2), (2, 3)), ((3, 1), (1, 3)), ((2, 2, 2), (2, 2, 2)),
+                        ((3, 2, 2), (3, 2, 4)), ((2, 1, 3, 2), (4, 2, 2)), ((4, 4), (3, 4, 4)), ((2, 5, 3), (3, 3))]
     cases = []
     for op, plans in (("mul", mul_plans), ("matmul", matmul_plans)):
         for n, (x_shape, y_shape) in enumerate(plans):
@@ -310,7 +313,8 @@ BINARY_BACKWARD_MISTAKES = [
     Mistake("matmul: wrong shape",
             "each gradient has exactly its input's shape: gx like x, gy like y (sum_to_shape undoes a "
             "broadcast batch).",
-            detect=lambda case, got: _op(case) == "matmul" and _wrong_shape_pair(case, got)),
+            detect=lambda case, got: _op(case) == "matmul" and _wrong_shape_pair(case, got)
+            and got[0].ndim <= case.args[2].ndim and got[1].ndim <= case.args[3].ndim),  # more axes: batch not summed
     Mistake("binary: not a pair",
             "return the two gradients as a tuple: `return gx, gy`.",
             detect=_not_tuple_of_two),

@@ -235,6 +235,7 @@ def reference_best_lr(final_losses: dict) -> float:
 def _best_lr_cases(hidden: bool) -> list[Case]:
     nan, inf = float("nan"), float("inf")
     tables = [{0.01: 0.5, 0.1: 0.2, 1.0: nan},
+              {0.5: nan, 2.0: 0.3, 0.1: 0.2},
               {0.05: 2.71, 0.2: 0.80, 0.5: 0.067, 0.9: 0.0021, 1.05: 8193.5},
               {0.3: inf, 0.1: 0.04, 0.03: 0.3},
               {1.0: nan, 0.5: 0.1, 0.2: 0.02, 0.1: 0.07},
@@ -242,6 +243,7 @@ def _best_lr_cases(hidden: bool) -> list[Case]:
               {0.5: nan, 0.05: 0.9, 0.005: 1.2, 5.0: inf}]
     if hidden:
         tables = [{0.2: 0.3, 0.02: 0.9, 2.0: nan, 0.6: 0.1},
+                  {0.3: nan, 3.0: 0.5, 0.03: 0.4},
                   {0.4: inf, 0.04: 0.2, 0.004: 0.8},
                   {1e-3: 2.0, 1e-2: 1.0, 1e-1: 0.5},
                   {3.0: nan, 1.0: nan, 0.3: 0.6, 0.1: 0.4},

@@ -277,6 +277,17 @@ def _run_epoch_cases(hidden: bool) -> list[Case]:
     return cases
 
 
+def _other_shuffle(case: Case, got: tuple) -> bool:
+    """Every row once, x and y together, but in another order than `rng.permutation(len(x))` gives (and not
+    in the original order, which is "no shuffle")."""
+    x, _, _, seed = case.args
+    order = np.random.default_rng(seed).permutation(len(x))
+    rows = np.asarray(got[0])
+    return (rows.shape == order.shape and np.array_equal(np.sort(rows), np.arange(len(x)))
+            and np.array_equal(rows, np.asarray(got[1])) and not np.array_equal(rows, order)
+            and not np.array_equal(rows, np.arange(len(x))))
+
+
 def _describe_run_epoch(case: Case) -> str:
     x, y, batch_size, seed = case.args
     return (f"x float32 {x.shape} (column 0 = the row number), y {y.shape}, batch_size={batch_size}, "
@@ -343,9 +354,7 @@ RUN_EPOCH_MISTAKES = [
     Mistake("another random generator",
             "use the `rng` argument (`rng.permutation(len(x))`), not np.random or a new default_rng: the "
             "caller's generator is what makes the shuffle reproducible.",
-            detect=lambda case, got: isinstance(got, tuple) and len(got) == 4 and got[0].shape == (len(case.args[0]),)
-            and np.array_equal(np.sort(got[0]), np.arange(len(case.args[0])))
-            and not np.array_equal(got[0], np.arange(len(case.args[0])))),
+            detect=lambda case, got: isinstance(got, tuple) and len(got) == 4 and _other_shuffle(case, got)),
 ]
 
 
@@ -414,7 +423,8 @@ ACCURACY_MISTAKES = [
     Mistake("Tensor not converted",
             "logits and labels may be Tensors: turn them into arrays first with `.asnumpy()` (and return a "
             "Python float).",
-            detect=lambda case, got: case.args[2] and (isinstance(got, Raised) or not isinstance(got, float))),
+            detect=lambda case, got: case.args[2] and (isinstance(got, Raised) and "broadcast" not in str(got.error)
+                                                       or not isinstance(got, (float, Raised)))),
     Mistake("not a float", "return a Python float, e.g. `float(np.mean(...))`.",
             detect=lambda case, got: not isinstance(got, (float, Raised))),
 ]
