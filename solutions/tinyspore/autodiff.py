@@ -206,6 +206,7 @@ def _structure(input_grads: list, weight_grads: list, has_positions: bool, has_w
 def grad(fn: Callable, grad_position: Any = 0, weights: Any = None, has_aux: bool = False,
          return_ids: bool = False) -> Callable:
     """A function that returns the gradients of `fn` (MindSpore's `mindspore.grad`)."""
+    _refuse_return_ids("grad", return_ids)
     return _make_grad(fn, grad_position, weights, has_aux, with_value=False)
 
 
@@ -216,7 +217,14 @@ def value_and_grad(fn: Callable, grad_position: Any = 0, weights: Any = None, ha
     With `has_aux=True`, `fn` returns `(loss, aux, ...)`: only `loss` is differentiated and the value is
     the whole tuple. With `grad_position=None` and `weights`, the gradients are for the weights only.
     """
+    _refuse_return_ids("value_and_grad", return_ids)
     return _make_grad(fn, grad_position, weights, has_aux, with_value=True)
+
+
+def _refuse_return_ids(name: str, return_ids: bool) -> None:
+    if return_ids:
+        raise NotImplementedError(f"{name}(return_ids=True) is not implemented in tinyspore: gradients come "
+                                  f"back in the order of grad_position and weights, without ids")
 
 
 def _make_grad(fn: Callable, grad_position: Any, weights: Any, has_aux: bool, with_value: bool) -> Callable:

@@ -49,17 +49,33 @@ class Tensor:
     __array_priority__ = 100  # so that `ndarray * Tensor` calls Tensor.__rmul__
 
     def __init__(self, input_data: Any = None, dtype: Any = None, shape: Any = None, init: Any = None,
-                 **_ignored: Any) -> None:
+                 internal: bool = False, const_arg: bool = False, device: str | None = None) -> None:
+        # internal and const_arg only matter to MindSpore's graph compiler; eager execution ignores them.
+        if device is not None and str(device).upper() != "CPU":
+            raise NotImplementedError(f"Tensor: device={device!r}; tinyspore runs on the CPU only")
         if input_data is None:
             if shape is None:
                 raise ValueError("Tensor: give input_data, or shape with init")
             from .common.initializer import initializer
 
             input_data = initializer("zeros" if init is None else init, shape, dtype or mstype.float32)._data
-        self._data = _to_array(input_data, dtype)
+        array = _to_array(input_data, dtype)
+        # A Tensor owns its values, as in MindSpore: changing the ndarray (or Tensor) it was made from
+        # later does not change it. `Tensor.from_numpy` is the way to share memory on purpose.
+        if array is input_data or (isinstance(input_data, Tensor) and array is input_data._data):
+            array = array.copy()
+        self._data = array
         self._parents: tuple = ()
         self._backward = None
         self._tracked = False
+
+    @staticmethod
+    def from_numpy(array: np.ndarray) -> Tensor:
+        """A Tensor that shares memory with `array` (no copy): a change to one shows in the other."""
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"Tensor.from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+        mstype.from_numpy_dtype(array.dtype)  # TypeError for dtypes without a tinyspore equivalent
+        return Tensor._wrap(array)
 
     @classmethod
     def _wrap(cls, array: np.ndarray) -> Tensor:
@@ -95,6 +111,11 @@ class Tensor:
     @property
     def nbytes(self) -> int:
         return self._data.nbytes
+
+    @property
+    def strides(self) -> tuple:
+        """Bytes to step in memory for one step along each axis (int32 (2, 2): (8, 4))."""
+        return self._data.strides
 
     def asnumpy(self) -> np.ndarray:
         """The values as an ndarray (shares memory with the tensor, as in MindSpore)."""
@@ -170,10 +191,11 @@ class Tensor:
         return self.astype(np.int32)
 
     def copy(self) -> Tensor:
-        return Tensor._wrap(self._data.copy())
+        """The same values in new memory; the gradient flows through, as through any op."""
+        return P.clone(self)
 
     def clone(self) -> Tensor:
-        return self.copy()
+        return P.clone(self)
 
     # ----- operators (each one a primitive, so autodiff sees it) ------------------------------
     def __add__(self, other: Any) -> Tensor:
@@ -222,10 +244,16 @@ class Tensor:
         return P.abs(self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return Tensor._wrap(np.floor_divide(self._data, _raw(other)))
+        return P.floor_div(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return P.floor_div(other, self)
 
     def __mod__(self, other: Any) -> Tensor:
-        return Tensor._wrap(np.mod(self._data, _raw(other)))
+        return P.floor_mod(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return P.floor_mod(other, self)
 
     # Comparisons and logic give bool tensors and carry no gradient.
     def __lt__(self, other: Any) -> Tensor:
@@ -259,7 +287,12 @@ class Tensor:
         return P.getitem(self, _raw_index(index))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        """In-place write of values (no gradient flows through a write)."""
+        """In-place write of values. Not differentiable: inside `grad`, writing into a tensor the result
+        depends on (or writing such a tensor somewhere) is refused, since the recorded graph would be wrong."""
+        if autodiff.recording and (self._tracked or (isinstance(value, Tensor) and value._tracked)):
+            raise RuntimeError(f"Tensor.__setitem__: an in-place write x[{index!r}] = ... inside grad, on a tensor "
+                               f"that is being differentiated; gradients cannot flow through a write. Build a new "
+                               f"tensor instead (ops.where(mask, value, x), ops.concat, ...)")
         self._data[_raw_index(index)] = _raw(value)
 
     # ----- methods in MindSpore's spelling ----------------------------------------------------
@@ -309,11 +342,11 @@ class Tensor:
     def mean(self, axis: Any = None, keep_dims: bool = False) -> Tensor:
         return P.reduce_mean(self, axis, keep_dims)
 
-    def max(self, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Tensor:
-        return P.reduce_max(self, axis, kwargs.get("keep_dims", keepdims))
+    def max(self, axis: Any = None, keepdims: bool = False, *, keep_dims: bool | None = None) -> Tensor:
+        return P.reduce_max(self, axis, keepdims if keep_dims is None else keep_dims)
 
-    def min(self, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Tensor:
-        return P.reduce_min(self, axis, kwargs.get("keep_dims", keepdims))
+    def min(self, axis: Any = None, keepdims: bool = False, *, keep_dims: bool | None = None) -> Tensor:
+        return P.reduce_min(self, axis, keepdims if keep_dims is None else keep_dims)
 
     def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(np.argmax(self._data, axis=axis, keepdims=keepdims), dtype=np.int64))
@@ -377,8 +410,8 @@ class Parameter(Tensor):
 
     def __init__(self, default_input: Any, name: str | None = None, requires_grad: bool = True,
                  layerwise_parallel: bool = False, parallel_optimizer: bool = True) -> None:
-        # A private copy: an optimizer step must never write into the caller's array.
-        super().__init__(np.array(_to_array(default_input), copy=True))
+        # A private copy (Tensor's rule): an optimizer step must never write into the caller's array.
+        super().__init__(default_input)
         self.name = _next_default_name() if name is None else name
         self._name_is_default = name is None
         self.requires_grad = requires_grad
@@ -393,10 +426,18 @@ class Parameter(Tensor):
         return self
 
     def value(self) -> Tensor:
-        return Tensor._wrap(self._data)
+        """The values as a plain Tensor (same memory); inside `grad` the gradient still reaches the Parameter."""
+        return P.identity(self)
 
-    def clone(self, init: str = "same") -> Parameter:
-        return Parameter(self._data.copy(), name=self.name, requires_grad=self.requires_grad)
+    def clone(self, init: Any = "same") -> Parameter:
+        """A new Parameter with the same name and flags; its values are a copy ('same') or fresh from the
+        initializer `init` ('zeros', 'normal', an Initializer, ...)."""
+        clone = Parameter(self._data, name=self.name, requires_grad=self.requires_grad)
+        if not (isinstance(init, str) and init == "same"):
+            from .common.initializer import initializer
+
+            clone.set_data(initializer(init, self.shape, self.dtype))
+        return clone
 
     def __repr__(self) -> str:
         return (f"Parameter (name={self.name}, shape={self._data.shape}, dtype={self.dtype}, "
@@ -432,4 +473,5 @@ def _shape_arg(shape: tuple) -> tuple:
     return tuple(shape)
 
 
+from . import autodiff  # noqa: E402
 from .ops import primitives as P  # noqa: E402  (primitives need Tensor defined first)

@@ -188,7 +188,7 @@ def test_save_argument_errors(tmp_path):
     path = str(tmp_path / "x.ckpt")
     with pytest.raises(TypeError, match="save_obj must be a Cell"):
         ts.save_checkpoint(5, path)
-    with pytest.raises(TypeError, match=r"save_obj\[0\] must be a dict with keys 'name' and 'data'"):
+    with pytest.raises(TypeError, match=r"save_obj\[0\] must be a Parameter or a dict with keys 'name' and 'data'"):
         ts.save_checkpoint([{"name": "a"}], path)
     with pytest.raises(ValueError, match=r"the names \['a'\] appear more than once"):
         ts.save_checkpoint([{"name": "a", "data": np.ones(1)}, {"name": "a", "data": np.ones(1)}], path)

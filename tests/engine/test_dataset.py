@@ -347,7 +347,7 @@ def test_mnist_reads_idx_files_as_mindspore(mnist_dir):
     assert ds.MnistDataset(str(folder), shuffle=False).get_dataset_size() == 8
     assert ds.MnistDataset(str(folder), usage="train", num_samples=2).get_dataset_size() == 2
     batch = next(ds.MnistDataset(str(folder), usage="train").batch(2).create_tuple_iterator())
-    assert batch[0].shape == (2, 28, 28, 1) and batch[1].dtype == ts.int32
+    assert batch[0].shape == (2, 28, 28, 1) and batch[1].dtype == ts.uint32  # MindSpore 2.10: UInt32
 
 
 def test_mnist_truncated_file_names_the_file(mnist_dir):

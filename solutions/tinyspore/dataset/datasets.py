@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..common.unsupported import refuse_unsupported as _not_implemented
 from ..tensor import Tensor
 from .config import dataset_generator
 
@@ -82,10 +83,15 @@ class Dataset:
         """Accepted for MindSpore compatibility: every iteration already starts a fresh epoch."""
 
     # ----- chaining ------------------------------------------------------------------------------
-    def batch(self, batch_size: int, drop_remainder: bool = False, num_parallel_workers: int | None = None,
-              **kwargs: Any) -> BatchDataset:
+    def batch(self, batch_size: int, drop_remainder: bool = False, num_parallel_workers: int | None = None, *,
+              per_batch_map: Callable | None = None, input_columns: Any = None, output_columns: Any = None,
+              python_multiprocessing: bool = False, max_rowsize: Any = None) -> BatchDataset:
         """Stack `batch_size` consecutive rows into one; the last, smaller batch is kept unless
-        `drop_remainder=True`. A column of shape (d,) becomes (batch_size, d); scalars become (batch_size,)."""
+        `drop_remainder=True`. A column of shape (d,) becomes (batch_size, d); scalars become (batch_size,).
+        (num_parallel_workers, python_multiprocessing and max_rowsize tune MindSpore's worker processes;
+        tinyspore reads in one process, so they change nothing.)"""
+        _not_implemented("batch", per_batch_map=per_batch_map, input_columns=input_columns,
+                         output_columns=output_columns)
         return BatchDataset(self, batch_size, drop_remainder)
 
     def shuffle(self, buffer_size: int) -> ShuffleDataset:
@@ -94,11 +100,13 @@ class Dataset:
         return ShuffleDataset(self, buffer_size)
 
     def map(self, operations: Callable | Sequence[Callable], input_columns: str | Sequence[str] | None = None,
-            output_columns: str | Sequence[str] | None = None, num_parallel_workers: int | None = None,
-            **kwargs: Any) -> MapDataset:
+            output_columns: str | Sequence[str] | None = None, num_parallel_workers: int | None = None, *,
+            python_multiprocessing: bool = False, max_rowsize: Any = None, cache: Any = None, callbacks: Any = None,
+            offload: Any = None) -> MapDataset:
         """Apply `operations` (a callable or a list of them, applied in order) to `input_columns` of every
         row; the results become `output_columns` (default: the input columns). Default input: the first
-        column. The operations receive and return ndarrays."""
+        column. The operations receive and return ndarrays. (Worker settings change nothing, as in batch.)"""
+        _not_implemented("map", cache=cache, callbacks=callbacks, offload=offload)
         return MapDataset(self, operations, input_columns, output_columns)
 
     def repeat(self, count: int | None = None) -> RepeatDataset:
@@ -108,6 +116,10 @@ class Dataset:
     def take(self, count: int = -1) -> TakeDataset:
         """Only the first `count` rows of each epoch (-1: all)."""
         return TakeDataset(self, count)
+
+    def skip(self, count: int) -> SkipDataset:
+        """Every row of each epoch except the first `count`."""
+        return SkipDataset(self, count)
 
     def project(self, columns: str | Sequence[str]) -> ProjectDataset:
         """Keep only `columns`, in the given order."""
@@ -216,7 +228,9 @@ class NumpySlicesDataset(_SampledSource):
     """
 
     def __init__(self, data: Any, column_names: Sequence[str] | None = None, num_samples: int | None = None,
-                 num_parallel_workers: int = 1, shuffle: bool | None = None, **kwargs: Any) -> None:
+                 num_parallel_workers: int = 1, shuffle: bool | None = None, sampler: Any = None,
+                 num_shards: int | None = None, shard_id: int | None = None) -> None:
+        _not_implemented(type(self).__name__, sampler=sampler, num_shards=num_shards, shard_id=shard_id)
         columns, names = _columns_from_data(data, column_names)
         super().__init__(len(columns[0]), num_samples, True if shuffle is None else shuffle,
                          "NumpySlicesDataset")
@@ -263,8 +277,12 @@ class GeneratorDataset(Dataset):
 
     def __init__(self, source: Any, column_names: str | Sequence[str] | None = None, column_types: Any = None,
                  schema: Any = None, num_samples: int | None = None, num_parallel_workers: int = 1,
-                 shuffle: bool | None = None, **kwargs: Any) -> None:
+                 shuffle: bool | None = None, sampler: Any = None, num_shards: int | None = None,
+                 shard_id: int | None = None, python_multiprocessing: bool = True, max_rowsize: Any = None,
+                 batch_sampler: Any = None, collate_fn: Any = None) -> None:
         super().__init__(None)
+        _not_implemented("GeneratorDataset", column_types=column_types, schema=schema, sampler=sampler,
+                         num_shards=num_shards, shard_id=shard_id, batch_sampler=batch_sampler, collate_fn=collate_fn)
         if column_names is None:
             raise ValueError("GeneratorDataset: give column_names, e.g. column_names=['data', 'label']")
         if inspect.isgenerator(source):  # it could run only once, but every epoch needs a fresh pass
@@ -473,6 +491,23 @@ class TakeDataset(Dataset):
     def get_dataset_size(self) -> int:
         n = self.parent.get_dataset_size()
         return n if self.count == -1 or n == -1 else min(n, self.count)
+
+
+class SkipDataset(Dataset):
+    """Each epoch without its first `count` rows."""
+
+    def __init__(self, parent: Dataset, count: int) -> None:
+        super().__init__(parent)
+        self.count = _check_positive_int(count, "count", "skip", minimum=0)
+
+    def _rows(self) -> Iterator[Row]:
+        for k, row in enumerate(self.parent._rows()):
+            if k >= self.count:
+                yield row
+
+    def get_dataset_size(self) -> int:
+        n = self.parent.get_dataset_size()
+        return n if n == -1 else max(n - self.count, 0)
 
 
 class ProjectDataset(Dataset):

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..common.unsupported import refuse_unsupported as _not_implemented
 from .datasets import NumpySlicesDataset
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
@@ -71,29 +72,38 @@ class MnistDataset(NumpySlicesDataset):
     """MNIST images and labels read from the IDX files in `dataset_dir` (no download).
 
     Columns: `image`, uint8 of shape (28, 28, 1) (height, width, channel, as MindSpore gives it), and
-    `label`, a scalar int32 (MindSpore gives uint32; TinySpore has no uint32, and int32 is what the
-    losses want).
+    `label`, a scalar uint32, as in MindSpore (the losses want int32: map `transforms.TypeCast(int32)`).
 
     Args:
-        dataset_dir: the folder with train-images-idx3-ubyte, train-labels-idx1-ubyte,
-            t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte.
-        usage: 'train' (60,000), 'test' (10,000) or 'all' (test then train, as MindSpore orders them);
-            None means 'all'.
+        dataset_dir: the folder with the IDX files: train-images-idx3-ubyte and train-labels-idx1-ubyte,
+            and/or t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte.
+        usage: 'train' (60,000), 'test' (10,000) or 'all'; None means 'all', which reads the splits whose
+            files are in the folder (test before train, as MindSpore orders them): a folder with only the
+            train files, like the tutorials' MNIST_Data/train, gives the training set.
         num_samples: use only this many samples per epoch.
         shuffle: None or True shuffles every epoch (MindSpore's default); False keeps the file order.
     """
 
     def __init__(self, dataset_dir: str, usage: str | None = None, num_samples: int | None = None,
-                 num_parallel_workers: int | None = None, shuffle: bool | None = None, **kwargs: Any) -> None:
+                 num_parallel_workers: int | None = None, shuffle: bool | None = None, sampler: Any = None,
+                 num_shards: int | None = None, shard_id: int | None = None, cache: Any = None) -> None:
+        _not_implemented("MnistDataset", sampler=sampler, num_shards=num_shards, shard_id=shard_id, cache=cache)
         usage = "all" if usage is None else usage
         if usage not in ("train", "test", "all"):
             raise ValueError(f"MnistDataset: usage must be 'train', 'test' or 'all', got {usage!r}")
         if not os.path.isdir(dataset_dir):
             raise FileNotFoundError(f"MnistDataset: the folder {dataset_dir} does not exist")
-        splits = ["test", "train"] if usage == "all" else [usage]
+        splits = [usage]
+        if usage == "all":
+            splits = [split for split in ("test", "train") if any(
+                os.path.isfile(os.path.join(dataset_dir, name)) for name in _FILES[split])]
+            if not splits:
+                names = [name for split in ("train", "test") for name in _FILES[split]]
+                raise FileNotFoundError(f"MnistDataset: no MNIST files in {dataset_dir}; expected {names[0]} and "
+                                        f"{names[1]} (train) and/or {names[2]} and {names[3]} (test)")
         parts = [_read_split(dataset_dir, split) for split in splits]
         images = np.concatenate([p[0] for p in parts])[..., None]  # (n, 28, 28, 1)
-        labels = np.concatenate([p[1] for p in parts]).astype(np.int32)
+        labels = np.concatenate([p[1] for p in parts]).astype(np.uint32)
         super().__init__({"image": images, "label": labels}, num_samples=num_samples, shuffle=shuffle)
         self.dataset_dir = dataset_dir
         self.usage = usage

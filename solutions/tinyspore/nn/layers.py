@@ -254,9 +254,9 @@ class CellList(_CellSequence):
     Use it when the forward pass is not a simple chain: `for layer in self.layers: x = layer(x) + x`.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, auto_prefix: bool = True) -> None:
         super().__init__()
-        object.__setattr__(self, "_auto_prefix", kwargs.get("auto_prefix", True))
+        object.__setattr__(self, "_auto_prefix", auto_prefix)
         if len(args) == 1:
             self.extend(list(args[0]))
         elif args:

@@ -27,6 +27,8 @@ from .primitives import (
     div,
     exp,
     expand_dims,
+    floor_div,
+    floor_mod,
     log,
     log1p,
     matmul,
@@ -71,11 +73,15 @@ __all__ = [
     "broadcast_to", "expand_dims", "unsqueeze", "squeeze", "flatten", "concat", "cat", "stack", "where",
     "softmax", "log_softmax", "logsumexp", "cast", "stop_gradient", "ones", "zeros", "ones_like",
     "zeros_like", "fill", "full", "assign", "arange", "linspace", "equal", "eye", "dropout", "one_hot", "tile",
+    "floor_div", "floor_mod", "floor_divide", "remainder",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+    "smooth_l1_loss",
     *nn_ops.__all__,
 ]
 
 multiply, subtract, divide, negative, true_divide = mul, sub, div, neg, div
 clamp = clip_by_value = clip
+floor_divide, remainder = floor_div, floor_mod
 
 
 def sum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
@@ -247,6 +253,59 @@ def assign(variable: Any, value: Any) -> Any:
     if not hasattr(variable, "set_data"):
         raise TypeError(f"assign: variable must be a Parameter, got {type(variable).__name__}")
     return variable.set_data(value)
+
+
+# ----- functional losses: `ops.cross_entropy(logits, labels)` is `nn.CrossEntropyLoss()(logits, labels)` --------
+# One definition of each loss, in `nn/loss.py`; these call it (imported here, not at the top: nn imports ops).
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, pos_weight: Any = None,  # noqa: A002
+                                     reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(input) against `target`, computed stably from the logits."""
+    from ..nn import loss
+
+    return loss.BCEWithLogitsLoss(reduction, weight, pos_weight)(input, target)
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Binary cross-entropy of probabilities `input` against `target`."""
+    from ..nn import loss
+
+    return loss.BCELoss(weight, reduction)(input, target)
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits `input` against class indices or class probabilities `target`."""
+    from ..nn import loss
+
+    return loss.CrossEntropyLoss(weight, ignore_index, reduction, label_smoothing)(input, target)
+
+
+def nll_loss(inputs: Any, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
+             label_smoothing: float = 0.0) -> Tensor:
+    """Negative log-likelihood of log-probabilities `inputs` (N, C) at the int class indices `target`."""
+    from ..nn import loss
+
+    if label_smoothing:
+        raise NotImplementedError("nll_loss: label_smoothing is not implemented; use cross_entropy on the logits")
+    return loss.NLLLoss(weight, ignore_index, reduction)(inputs, target)
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    from ..nn import loss
+
+    return loss.MSELoss(reduction)(input, target)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    from ..nn import loss
+
+    return loss.L1Loss(reduction)(input, target)
+
+
+def smooth_l1_loss(input: Any, target: Any, beta: float = 1.0, reduction: str = "none") -> Tensor:  # noqa: A002
+    from ..nn import loss
+
+    return loss.SmoothL1Loss(beta, reduction)(input, target)
 
 
 def _data(x: Any) -> np.ndarray:

@@ -87,9 +87,9 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
                     result._tracked = True
             return result
 
-        op.__name__ = forward.__name__
+        # help(ops.add) and inspect.signature show the forward's own arguments, `add(x, y)`.
+        functools.update_wrapper(op, forward)
         op.__qualname__ = forward.__name__
-        op.__doc__ = forward.__doc__
         op.forward = forward  # the raw NumPy rule, for lessons and tests
         return op
 
@@ -193,6 +193,34 @@ def div(x, y):
     def backward(g):
         gx = g / y
         return sum_to_shape(gx, x.shape), sum_to_shape(-gx * out, y.shape)
+    return out, backward
+
+
+@primitive(inputs=2)
+def floor_div(x, y):
+    """x // y elementwise (rounded down, as Python's //).
+
+    Piecewise constant in x and y, so the gradient is 0 wherever it exists (and undefined at the jumps).
+    """
+    x, y = _promote(x, y)
+    out = _elementwise("floor_div", np.floor_divide, x, y)
+
+    def backward(g):
+        return np.zeros(x.shape, g.dtype), np.zeros(y.shape, g.dtype)
+    return out, backward
+
+
+@primitive(inputs=2)
+def floor_mod(x, y):
+    """x % y elementwise, with the sign of y (as Python's %): x - floor(x / y) * y.
+
+    Gradient: 1 for x and -floor(x / y) for y, everywhere except at the jumps (x a multiple of y).
+    """
+    x, y = _promote(x, y)
+    out = _elementwise("floor_mod", np.mod, x, y)
+
+    def backward(g):
+        return sum_to_shape(g, x.shape), sum_to_shape(-g * np.floor_divide(x, y), y.shape)
     return out, backward
 
 
@@ -657,6 +685,22 @@ def sparse_softmax_cross_entropy(logits, labels):
         grad[rows, labels] -= 1      # ... minus the one-hot labels
         return grad * g[:, None], None
     return out.astype(logits.dtype, copy=False), backward
+
+
+@primitive(inputs=1)
+def clone(x):
+    """A copy of x in new memory; the gradient passes through unchanged."""
+    def backward(g):
+        return (g,)
+    return x.copy(), backward
+
+
+@primitive(inputs=1)
+def identity(x):
+    """x itself (the same memory); the gradient passes through unchanged."""
+    def backward(g):
+        return (g,)
+    return x, backward
 
 
 @primitive(inputs=1)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..common.unsupported import refuse_unsupported
 from ..tensor import Tensor
 
 __all__ = ["Callback", "RunContext", "CallbackParam", "LossMonitor", "TimeMonitor", "EarlyStopping", "History",
@@ -413,7 +414,12 @@ class CheckpointConfig:
 
     def __init__(self, save_checkpoint_steps: int = 1, save_checkpoint_seconds: int = 0, keep_checkpoint_max: int = 5,
                  keep_checkpoint_per_n_minutes: int = 0, integrated_save: bool = True, async_save: bool = False,
-                 saved_network: Any = None, append_info: Any = None, **kwargs: Any) -> None:
+                 saved_network: Any = None, append_info: Any = None, enc_key: Any = None, enc_mode: str = "AES-GCM",
+                 exception_save: bool = False) -> None:
+        # integrated_save and async_save change how MindSpore writes, not what: accepted.
+        refuse_unsupported("CheckpointConfig", save_checkpoint_seconds=save_checkpoint_seconds or None,
+                           keep_checkpoint_per_n_minutes=keep_checkpoint_per_n_minutes or None,
+                           append_info=append_info, enc_key=enc_key, exception_save=exception_save or None)
         for name, value in (("save_checkpoint_steps", save_checkpoint_steps),
                             ("keep_checkpoint_max", keep_checkpoint_max)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..common.unsupported import refuse_unsupported
 from ..nn.cell import Cell
 from ..nn.wrap import TrainOneStepCell, WithEvalCell, WithLossCell
 from ..tensor import Tensor
@@ -64,7 +65,11 @@ class Model:
 
     def __init__(self, network: Cell, loss_fn: Cell | None = None, optimizer: Cell | None = None,
                  metrics: Any = None, eval_network: Cell | None = None, eval_indexes: list[int] | None = None,
-                 amp_level: str = "O0", boost_level: str = "O0", **kwargs: Any) -> None:
+                 amp_level: str = "O0", boost_level: str = "O0", *, loss_scale_manager: Any = None,
+                 keep_batchnorm_fp32: Any = None) -> None:
+        refuse_unsupported("Model", amp_level=None if amp_level == "O0" else amp_level,
+                           boost_level=None if boost_level == "O0" else boost_level,
+                           loss_scale_manager=loss_scale_manager, keep_batchnorm_fp32=keep_batchnorm_fp32)
         if not isinstance(network, Cell):
             raise TypeError(f"Model: network must be a Cell, got {type(network).__name__}")
         self._network = network
@@ -274,8 +279,9 @@ class Model:
                 metric.update(outputs[self._eval_indexes[1]], outputs[self._eval_indexes[2]])
 
     # ----- prediction -----------------------------------------------------------------------------
-    def predict(self, *predict_data: Any, **kwargs: Any) -> Any:
+    def predict(self, *predict_data: Any, backend: Any = None, config: Any = None) -> Any:
         """`network(*predict_data)` in inference mode (Dropout off, BatchNorm on running statistics)."""
+        refuse_unsupported("Model.predict", backend=backend, config=config)
         was_training = self._network.training
         self._network.set_train(False)
         try:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..common.unsupported import refuse_unsupported
 from ..tensor import Parameter, Tensor
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net", "CheckpointError"]
@@ -56,15 +57,16 @@ def _named_arrays(save_obj: Any) -> list[tuple[str, np.ndarray]]:
     elif isinstance(save_obj, dict):
         items = [{"name": k, "data": v} for k, v in save_obj.items()]
     elif isinstance(save_obj, (list, tuple)):
-        items = list(save_obj)
+        # Parameters by their own names, as MindSpore 2.10 does; or {'name': ..., 'data': ...} dicts.
+        items = [{"name": item.name, "data": item} if isinstance(item, Parameter) else item for item in save_obj]
     else:
-        raise TypeError(f"save_checkpoint: save_obj must be a Cell, a list of {{'name': ..., 'data': ...}} dicts or "
-                        f"a dict, got {type(save_obj).__name__}")
+        raise TypeError(f"save_checkpoint: save_obj must be a Cell, a list of Parameters or of {{'name': ..., "
+                        f"'data': ...}} dicts, or a dict, got {type(save_obj).__name__}")
     pairs = []
     for i, item in enumerate(items):
         if not isinstance(item, dict) or "name" not in item or "data" not in item:
-            raise TypeError(f"save_checkpoint: save_obj[{i}] must be a dict with keys 'name' and 'data', "
-                            f"got {item!r}")
+            raise TypeError(f"save_checkpoint: save_obj[{i}] must be a Parameter or a dict with keys 'name' "
+                            f"and 'data', got {item!r}")
         name, data = item["name"], item["data"]
         if not isinstance(name, str):
             raise TypeError(f"save_checkpoint: save_obj[{i}]['name'] must be a str, got {type(name).__name__}")
@@ -91,15 +93,19 @@ def _with_suffix(ckpt_file_name: str) -> str:
 
 
 def save_checkpoint(save_obj: Any, ckpt_file_name: str, integrated_save: bool = True, async_save: bool = False,
-                    append_dict: dict | None = None, **kwargs: Any) -> None:
+                    append_dict: dict | None = None, enc_key: Any = None, enc_mode: str = "AES-GCM",
+                    choice_func: Any = None, crc_check: bool = False, format: str = "ckpt") -> None:  # noqa: A002
     """Save parameters to `ckpt_file_name` ('.ckpt' is added if missing).
 
     Args:
-        save_obj: a Cell (all its parameters, by their dotted names), a list of dicts
-            `{'name': str, 'data': Parameter/Tensor/ndarray}`, or a dict {name: value}.
+        save_obj: a Cell (all its parameters, by their dotted names), a list of Parameters (by their
+            names, e.g. `net.trainable_params()`), a list of dicts `{'name': str, 'data':
+            Parameter/Tensor/ndarray}`, or a dict {name: value}.
         ckpt_file_name: the file to write; an existing file is replaced atomically.
         append_dict: extra numbers to store, {name: int/float/Tensor}, saved like parameters.
     """
+    refuse_unsupported("save_checkpoint", enc_key=enc_key, choice_func=choice_func,
+                       format=None if format == "ckpt" else format)
     pairs = _named_arrays(save_obj)
     if append_dict:
         pairs += _named_arrays(dict(append_dict))
@@ -171,11 +177,14 @@ def _read_checkpoint(path: str) -> list[tuple[str, np.ndarray]]:
 
 
 def load_checkpoint(ckpt_file_name: str, net: Any = None, strict_load: bool = False,
-                    filter_prefix: str | Iterable[str] | None = None, specify_prefix: str | Iterable[str] | None = None,
-                    **kwargs: Any) -> dict[str, Parameter]:
+                    filter_prefix: str | Iterable[str] | None = None, dec_key: Any = None, dec_mode: str = "AES-GCM",
+                    specify_prefix: str | Iterable[str] | None = None, choice_func: Any = None, crc_check: bool = False,
+                    remove_redundancy: bool = False, format: str = "ckpt") -> dict[str, Parameter]:  # noqa: A002
     """Read a checkpoint: {name: Parameter}, in the saved order. With `net`, also load it into the net
     (as `load_param_into_net`). `filter_prefix` drops names starting with it; `specify_prefix` keeps only
     names starting with it."""
+    refuse_unsupported("load_checkpoint", dec_key=dec_key, choice_func=choice_func,
+                       remove_redundancy=remove_redundancy or None, format=None if format == "ckpt" else format)
     pairs = _read_checkpoint(os.fspath(ckpt_file_name))
     drop = _prefixes(filter_prefix)
     keep = _prefixes(specify_prefix)
