@@ -474,15 +474,49 @@ def check_unary_backward(unary_backward, hidden: bool = False) -> None:
 
 
 # ----- graphs for 04.4 and 04.5 -------------------------------------------------------------------------
+class _TooMuchWork(Exception):
+    """A graph walk read `node.parents` far more often than a walk that visits every node once needs."""
+
+
+class _Budget:
+    """The work budget of one graph of n nodes: a walk may read `node.parents` n**3 + 100 times (counted, not
+    timed). Any walk that visits each node a bounded number of times, even a quadratic or cubic one, stays far
+    below; one that revisits shared nodes without a visited set needs 2**30 reads on a chain of 30 nodes."""
+
+    def __init__(self, nodes: int) -> None:
+        self.nodes, self.limit, self.used = nodes, nodes**3 + 100, 0
+
+    def spend(self) -> None:
+        self.used += 1
+        if self.used > self.limit:
+            import sys
+
+            depth, frame = 0, sys._getframe()
+            while frame is not None:
+                depth, frame = depth + 1, frame.f_back
+            if depth > 2 * self.nodes + 60:  # the walk never returns: it recurses without end
+                raise RecursionError(f"the walk was {depth} calls deep on a graph of {self.nodes} nodes")
+            raise _TooMuchWork(f"read node.parents {self.limit} times on a graph of {self.nodes} nodes "
+                               "and was not done")
+
+
 class _Node:
-    """The check's own node: the same attributes as the chapter's `Node`."""
+    """The check's own node: the same attributes as the chapter's `Node` (`parents` reads count against a
+    work budget shared by the nodes of one graph, when there is one)."""
 
     def __init__(self, value: np.ndarray, parents: tuple = (), backward: Callable | None = None,
-                 name: str = "") -> None:
+                 name: str = "", budget: _Budget | None = None) -> None:
         self.value = value
-        self.parents = tuple(parents)
+        self._parents = tuple(parents)
         self.backward = backward
         self.name = name
+        self._budget = budget
+
+    @property
+    def parents(self) -> tuple:
+        if self._budget is not None:
+            self._budget.spend()
+        return self._parents
 
     def __repr__(self) -> str:
         return f"Node({self.name})"
@@ -501,18 +535,21 @@ class _Graph:
     steps: tuple
     title: str
 
-    def build(self) -> tuple[_Node, dict[str, _Node]]:
+    def build(self, budget: bool = False) -> tuple[_Node, dict[str, _Node]]:
+        """Fresh nodes, by step key. A key `h#2` makes a node NAMED `h` (two different nodes may share a name).
+        With `budget`, reads of `node.parents` count against a `_Budget`."""
         nodes: dict[str, _Node] = {}
+        limit = _Budget(len(self.steps)) if budget else None
         for step in self.steps:
             name = step[0]
             if isinstance(step[1], np.ndarray):
-                nodes[name] = _Node(step[1].copy(), (), None, name)
+                nodes[name] = _Node(step[1].copy(), (), None, name.split("#")[0], limit)
                 continue
             op, parent_names = step[1], step[2]
             attrs = step[3] if len(step) > 3 else {}
             parents = tuple(nodes[p] for p in parent_names)
             out, backward = _OPS[op][0](*(p.value for p in parents), **attrs)
-            nodes[name] = _Node(np.asarray(out), parents, backward, name)
+            nodes[name] = _Node(np.asarray(out), parents, backward, name.split("#")[0], limit)
         return nodes[self.steps[-1][0]], nodes
 
     def text(self) -> str:
@@ -583,13 +620,17 @@ def _topo_graphs(hidden: bool) -> list[_Graph]:
     rng = _rng(hidden, 6)
     one = _Graph((("x", _scalar(1.5)),), "a single input")
     twice = _Graph((("x", _scalar(1.5)), ("y", "add", ("x", "x"))), "y = x + x")
+    namesakes = _Graph((("x", _scalar(1.5)), ("h", "exp", ("x",)), ("h#2", "log", ("x",)), ("y", "mul", ("h", "h#2"))),
+                       "two different nodes both named h (the second shown as h#2)")
     diamond = _Graph((("a", _scalar(1.5)), ("b", "exp", ("a",)), ("c", "log", ("a",)), ("d", "mul", ("b", "c"))),
                      "a diamond")
     if hidden:
         return [_Graph((("x", _scalar(0.5)), ("y", "mul", ("x", "x")), ("z", "mul", ("y", "x"))), "z = x * x * x"),
                 _network(rng, 2, 3, 2), _random_dag(rng, 3, 9), _random_dag(rng, 4, 14), _chain(40),
-                diamond, one]
-    return [_compass_graph(), twice, diamond, _network(rng, 3, 2, 2), _random_dag(rng, 3, 8), _chain(30), one]
+                diamond, _Graph((("w", _scalar(0.7)), ("a", "relu", ("w",)), ("a#2", "exp", ("w",)),
+                                 ("a#3", "add", ("a", "a#2"))), "three different nodes all named a"), one]
+    return [_compass_graph(), twice, diamond, namesakes, _network(rng, 3, 2, 2), _random_dag(rng, 3, 8), _chain(30),
+            one]
 
 
 # ----- 04.4 topological_order ---------------------------------------------------------------------------
@@ -626,29 +667,36 @@ class _NotNodes:
         return f"a {type(self.items).__name__} of {', '.join(kinds)}, not nodes: {self.items!r}"[:200]
 
 
-def _names(result: Any) -> Any:
-    """A list of nodes as their names (what the feedback shows); a list of other things marked as such."""
+def _names(result: Any, keys: dict[int, str]) -> Any:
+    """A list of nodes as their keys in the graph (what the feedback shows: the name, `h#2` for a second node
+    named h); a list of other things marked as such."""
     if isinstance(result, (list, tuple)):
-        if all(hasattr(n, "parents") for n in result):
-            return type(result)(getattr(n, "name", "?") for n in result)
+        if all(isinstance(n, _Node) for n in result):
+            return type(result)(keys.get(id(n), "?") for n in result)
         return _NotNodes(result)
     return result
 
 
 def _call_topo(fn: Callable, case: Case) -> Any:
     graph = case.args[0]
-    root, _ = graph.build()
-    return _names(fn(root))
+    root, nodes = graph.build(budget=True)
+    return _names(fn(root), {id(n): key for key, n in nodes.items()})
 
 
 def _parents_of(graph: _Graph) -> dict[str, tuple]:
     return {s[0]: (() if isinstance(s[1], np.ndarray) else tuple(s[2])) for s in graph.steps}
 
 
+def _needed(graph: _Graph) -> set[str]:
+    """The keys of the nodes the root depends on (and the root)."""
+    root, nodes = graph.build()
+    keys = {id(n): key for key, n in nodes.items()}
+    return {keys[id(n)] for n in reference_topological_order(root)}
+
+
 def _valid_order(names: Any, graph: _Graph) -> bool:
     parents = _parents_of(graph)
-    root, _ = graph.build()
-    needed = {n.name for n in reference_topological_order(root)}
+    needed = _needed(graph)
     if not isinstance(names, list) or len(names) != len(needed) or set(names) != needed:
         return False
     position = {n: i for i, n in enumerate(names)}
@@ -669,9 +717,14 @@ def _reversed_order(case: Case, got: Any) -> bool:
 
 
 def _missing_nodes(case: Case, got: Any) -> bool:
-    root, _ = case.args[0].build()
-    needed = {n.name for n in reference_topological_order(root)}
-    return isinstance(got, list) and set(map(str, got)) < needed
+    return isinstance(got, list) and set(map(str, got)) < _needed(case.args[0]) and not _one_per_name(case, got)
+
+
+def _one_per_name(case: Case, got: Any) -> bool:
+    """Nodes that share a name with another node are missing, and nothing else is (a visited set of names)."""
+    needed = _needed(case.args[0])
+    missing = needed - set(map(str, got)) if isinstance(got, list) else set()
+    return bool(missing) and all("#" in key for key in missing) and len(got) == len({k.split("#")[0] for k in needed})
 
 
 def _describe_graph_case(case: Case) -> str:
@@ -679,6 +732,15 @@ def _describe_graph_case(case: Case) -> str:
 
 
 TOPOLOGICAL_ORDER_MISTAKES = [
+    Mistake("exponential walk",
+            "your walk visits shared nodes again and again: every node used twice doubles the work, so a chain "
+            "of 30 such nodes takes 2**30 visits. Keep a `visited` set of nodes and return at once from a node "
+            "already in it (checking `node not in order` after the walk is too late).",
+            detect=lambda case, got: _raised(got, _TooMuchWork)),
+    Mistake("visited set of names",
+            "two different nodes may have the same name: remember the nodes themselves in `visited` "
+            "(`visited.add(node)` or `id(node)`), not their names.",
+            detect=_one_per_name),
     Mistake("reused node visited twice",
             "a node used twice (like `a` in f = (a * b + c) * a) must appear once: keep a `visited` set and "
             "skip a parent you have already seen.",

@@ -663,3 +663,40 @@ def test_reference_backward_agrees_with_central_differences():
                reference_numeric_grad(lambda v: loss(x, w, v), b)]
     for name, expected in zip(("x", "W", "b"), numeric):
         np.testing.assert_allclose(grads[nodes[name]], expected, rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def test_topological_order_without_a_visited_set_is_exponential():
+    # micrograd's build_topo with the `visited` check moved after the recursion: correct, but every shared
+    # node is walked once per path to it (2**30 paths in a chain of 30 nodes each used twice)
+    def topological_order(root):
+        order = []
+
+        def visit(node):
+            for parent in node.parents:
+                visit(parent)
+            if node not in order:
+                order.append(node)
+
+        visit(root)
+        return order
+
+    message = assert_caught(check_topological_order, topological_order, "exponential walk")
+    assert "a chain of 30 nodes" in message, message
+
+
+def test_topological_order_visited_by_name():
+    def topological_order(root):
+        order, seen = [], set()
+
+        def visit(node):
+            if node.name in seen:
+                return
+            seen.add(node.name)
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+
+        visit(root)
+        return order
+
+    assert_caught(check_topological_order, topological_order, "visited set of names")
