@@ -18,6 +18,7 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import Parameter, Tensor, nn
+from tinyspore.common.initializer import Uniform
 from tinyspore.common.seed import seeded
 from tinyspore_grader import Case, Mistake, Raised, describe, run_check
 
@@ -77,10 +78,12 @@ def _init_report(cell: Any, in_channels: int) -> str:
         if p is None:
             parts.append(f"{name}: missing")
             continue
-        values = np.abs(np.asarray(p.asnumpy(), dtype=np.float64))
+        array = np.asarray(p.asnumpy())
+        values = np.abs(array.astype(np.float64))
         inside = bool(values.max() <= bound * (1 + 1e-6))
         spread = bool(values.max() > 0.5 * bound)
-        parts.append(f"{name} within bound {'yes' if inside else 'no'}, spread {'yes' if spread else 'no'}")
+        parts.append(f"{name} {array.dtype} within bound {'yes' if inside else 'no'}, "
+                     f"spread {'yes' if spread else 'no'}")
     return "; ".join(parts)
 
 
@@ -139,7 +142,9 @@ def _dense_cases(hidden: bool) -> list[Case]:
                  ("forward", 5, 5, 3, True), ("forward", 1, 3, 3, True), ("forward", 4, 1, 1, True),
                  ("forward", 2, 2, 3, False), ("gradient", 4, 3, 2, True), ("gradient", 3, 3, 3, False)]
     cases = [make(*plan) for plan in plans]
-    cases.append(Case((DenseCase("default init", 16, 32, seed=7 if hidden else 0),)))
+    # Several shapes: a bound taken from out_channels (or a fixed one) passes when in and out are alike.
+    for n_in, n_out in ((16, 32), (3, 50), (64, 2)) if not hidden else ((20, 10), (2, 40), (81, 3)):
+        cases.append(Case((DenseCase("default init", n_in, n_out, seed=7 if hidden else 0),)))
     return cases
 
 
@@ -181,6 +186,13 @@ def _transposed_weight_error(case: Case, got: Any) -> bool:
     spec = _spec(case)
     return (isinstance(got, Raised) and spec.in_channels != spec.out_channels
             and f"({spec.in_channels}, {spec.out_channels})" in str(got.error))
+
+
+def _dense_bounded_by_out(n_in: int, n_out: int, weight_init: Any = None, bias_init: Any = None,
+                          has_bias: bool = True) -> nn.Dense:
+    """The mistake "bound from out_channels": default values in +-1/sqrt(out_channels)."""
+    return nn.Dense(n_in, n_out, weight_init if weight_init is not None else Uniform(1 / math.sqrt(n_out)),
+                    bias_init if bias_init is not None else Uniform(1 / math.sqrt(n_out)), has_bias)
 
 
 DENSE_MISTAKES = [
@@ -236,10 +248,21 @@ DENSE_MISTAKES = [
             "the output is right but the gradients are not: compute with Tensors and tinyspore ops only "
             "(no .asnumpy() detour, no new Tensor(...) around a result), so that autodiff sees every step.",
             detect=lambda case, got: _spec(case).kind == "gradient"),
+    Mistake("float64 initial values",
+            "the initial values must be float32 like every Parameter of the engine: NumPy's random functions "
+            "give float64, so pass `dtype`/`.astype(np.float32)`, or use `initializer(HeUniform(math.sqrt(5)), "
+            "shape)`, which does.",
+            detect=lambda case, got: _spec(case).kind == "default init" and isinstance(got, str) and "float64" in got),
+    Mistake("bound from out_channels",
+            "the bound is 1/sqrt(in_channels), the number of INPUTS each output adds up (the fan-in), not "
+            "out_channels: `HeUniform(math.sqrt(5))` on the (out, in) weight computes it for you.",
+            wrong=lambda n_in, n_out, weight_init=None, bias_init=None, has_bias=True: _dense_bounded_by_out(
+                n_in, n_out, weight_init, bias_init, has_bias)),
     Mistake("default initializers",
             "with weight_init=None use `HeUniform(math.sqrt(5))` (values in +-1/sqrt(in_channels)), and with "
             "bias_init=None `Uniform(1 / math.sqrt(in_channels))`: MindSpore's defaults, and not zeros.",
-            detect=lambda case, got: _spec(case).kind == "default init"),
+            detect=lambda case, got: _spec(case).kind == "default init"
+            and got != _run_dense(_dense_bounded_by_out, case)),
 ]
 
 

@@ -85,10 +85,12 @@ def _mse_cases(hidden: bool) -> list[Case]:
     def arrays(shape_a: tuple, shape_b: tuple, dtype: Any = np.float32) -> tuple:
         return tuple(rng.standard_normal(shape).round(2).astype(dtype) for shape in (shape_a, shape_b))
 
+    # Labels that broadcast the logits UP ((3, 1) against (1, 4)): 'mean' divides by 12, not by logits.size.
     plans = [((4, 3), (4, 3), "mean"), ((4, 3), (4, 3), "sum"), ((4, 3), (4, 3), "none"), ((2, 3), (3,), "mean"),
-             ((5,), (5,), "sum"), ((3, 2), (3, 2), "avg")]
+             ((3, 1), (1, 4), "mean"), ((5,), (5,), "sum"), ((3, 2), (3, 2), "avg")]
     if hidden:
-        plans = [((6, 2), (6, 2), "mean"), ((3, 1), (1, 4), "none"), ((2, 5), (2, 5), "sum"), ((1,), (1,), "mean"),
+        plans = [((6, 2), (6, 2), "mean"), ((3, 1), (1, 4), "none"), ((2, 1), (1, 5), "mean"), ((2, 5), (2, 5), "sum"),
+                 ((1,), (1,), "mean"),
                  ((4, 4), (4,), "sum"), ((3,), (3,), "average"), ((2, 3, 2), (2, 3, 2), "mean")]
     cases = [Case(arrays(a, b), {"reduction": r}) for a, b, r in plans]
     if hidden:
@@ -123,6 +125,11 @@ MSE_LOSS_MISTAKES = [
             "reduce over ALL axes: 'mean' and 'sum' give one number (a 0-d Tensor), not one per column or row. "
             "Call ops.mean(x) / ops.sum(x) without an axis.",
             detect=lambda case, got: _is_tensor(got) and got.ndim == 1 and case.kwargs.get("reduction") != "none"),
+    Mistake("mean over the logits' size",
+            "'mean' averages the squared errors of the BROADCAST shape: when labels stretch the logits ((3, 1) "
+            "against (1, 4) gives 12 errors), divide by the number of errors, not by logits.size; ops.mean does it.",
+            wrong=lambda logits, labels, reduction="mean": ops.sum(ops.square(logits - labels)) / logits.size
+            if reduction == "mean" else _reduce_right(ops.square(logits - labels), reduction)),
     Mistake("root of the mean",
             "MSE is the mean of the squared errors, without a square root (that would be the RMSE).",
             wrong=_mse_with(lambda sq, r: ops.sqrt(_reduce_right(sq, r)))),

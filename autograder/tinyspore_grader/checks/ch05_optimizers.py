@@ -30,7 +30,7 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import nn
-from tinyspore_grader import Case, Mistake, Raised, run_check
+from tinyspore_grader import BadReturn, Case, Mistake, ModifiedInput, Raised, run_check
 
 # ----- the rules as step functions (used by chapter 06 and the notebook demos) --------------------------
 
@@ -105,12 +105,14 @@ class _Engine:
 def _as_param(value: Any, name: str, shape: tuple) -> np.ndarray:
     """The learner's new parameter as an ndarray, or a TypeError that says what came back instead."""
     if type(value).__name__ in ("Tensor", "Parameter") and hasattr(value, "asnumpy"):
-        raise TypeError(f"{name} returned a Tensor; work on NumPy arrays and return an ndarray")
+        raise BadReturn(f"`{name}` returned a Tensor; work on NumPy arrays and return an ndarray")
     if isinstance(value, tuple):
-        raise TypeError(f"{name} returned a tuple of {len(value)} where one new parameter (an ndarray) was expected")
+        raise BadReturn(f"`{name}` returned a tuple of {len(value)} where one new parameter (an ndarray) was expected")
+    if value is None:
+        raise BadReturn(f"`{name}` returned None: end it with `return` and the new parameter")
     array = np.asarray(value)
     if array.shape != shape:
-        raise ValueError(f"{name} returned shape {array.shape}, but the parameter has shape {shape}")
+        raise BadReturn(f"`{name}` returned shape {array.shape}, but the parameter has shape {shape}")
     return array
 
 
@@ -123,13 +125,17 @@ def _chain(fn: Callable, case: Case, stateful: bool) -> np.ndarray:
     path = []
     for grad in grads:
         grad = np.array(grad, copy=True)
+        given = (param.copy(), grad.copy())
         if stateful:
             out = fn(param, grad, state, **case.kwargs)
             if not isinstance(out, (tuple, list)) or len(out) != 2:
-                raise TypeError(f"{name} must return a pair (new_param, new_state), got {type(out).__name__}")
+                raise BadReturn(f"`{name}` must return a pair (new_param, new_state), got {type(out).__name__}")
             new, state = out
         else:
             new = fn(param, grad, **case.kwargs)
+        for argument, before, after in zip(("param", "grad"), given, (param, grad)):
+            if not np.array_equal(before, after, equal_nan=True):
+                raise ModifiedInput(argument)
         param = _as_param(new, name, np.shape(case.args[0]))
         path.append(np.array(param, copy=True))  # copied: a later in-place update cannot rewrite it
     return np.stack(path)
@@ -176,8 +182,8 @@ _MS_PARAM = np.array([1.0, -2.0, 3.0], np.float32)
 _MS_GRADS = [np.array(g, np.float32) for g in ([0.1, 0.2, -0.3], [0.5, -0.1, 0.2], [-0.2, 0.3, 0.1])]
 
 
-def _returned_kind(kind: type) -> Callable[[Case, Any], bool]:
-    return lambda case, got: isinstance(got, Raised) and isinstance(got.error, kind)
+def _returned_kind(kind: type, text: str = "") -> Callable[[Case, Any], bool]:
+    return lambda case, got: isinstance(got, Raised) and isinstance(got.error, kind) and text in str(got.error)
 
 
 # ----- 05.1 sgd_step --------------------------------------------------------------------------------------
@@ -332,7 +338,7 @@ MOMENTUM_STEP_MISTAKES = [
             wrong=lambda p, g, m, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0: reference_momentum_step(
                 p, g, m, lr, momentum, use_nesterov, 0.0)),
     Mistake("momentum: not a pair", "return a pair `(new_param, new_moment)`; the next call gets new_moment back.",
-            detect=_returned_kind(TypeError)),
+            detect=_returned_kind(BadReturn, "must return a pair")),
 ]
 
 
@@ -416,7 +422,8 @@ RMSPROP_STEP_MISTAKES = [
             wrong=lambda p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0: (
                 lambda new, s2: (2 * p - new, s2))(*reference_rmsprop_step(p, g, s, lr, decay, epsilon,
                                                                            weight_decay))),
-    Mistake("RMSProp: not a pair", "return a pair `(new_param, new_mean_square)`.", detect=_returned_kind(TypeError)),
+    Mistake("RMSProp: not a pair", "return a pair `(new_param, new_mean_square)`.",
+            detect=_returned_kind(BadReturn, "must return a pair")),
 ]
 
 
@@ -503,7 +510,8 @@ ADAM_STEP_MISTAKES = [
             "beta1 goes with the mean of the gradients m, beta2 with the mean of the squares v.",
             wrong=lambda p, g, s, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0: reference_adam_step(
                 p, g, s, lr, beta2, beta1, eps, weight_decay)),
-    Mistake("Adam: not a pair", "return a pair `(new_param, (m, v, t))`.", detect=_returned_kind(TypeError)),
+    Mistake("Adam: not a pair", "return a pair `(new_param, (m, v, t))`.",
+            detect=_returned_kind(BadReturn, "must return a pair")),
 ]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import nn
-from tinyspore_grader import Case, Mistake, Raised, run_check, same
+from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same
 
 from .ch05_optimizers import reference_adam_step, reference_momentum_step, reference_rmsprop_step
 
@@ -80,7 +80,13 @@ def _train_step_call(fn: Any, case: Case) -> tuple:
     for x, y in batches:
         loss = fn(net, loss_fn, optimizer, ms.Tensor(x), ms.Tensor(y))
         if isinstance(loss, (tuple, list)):
-            raise TypeError(f"train_step returned a {type(loss).__name__} of {len(loss)}; return only the loss")
+            items = ", ".join("loss" if np.size(_acc_of(v)) == 1 else "logits" if np.ndim(_acc_of(v)) == 2
+                              else type(v).__name__ for v in loss)
+            raise BadReturn(f"`train_step` returned `({items})`: return only the loss")
+        if loss is None:
+            raise BadReturn("`train_step` returned None: end it with `return loss`")
+        if np.size(_acc_of(loss)) != 1:
+            raise BadReturn(f"`train_step` returned {np.shape(_acc_of(loss))}-shaped values, not the loss (one number)")
         losses.append(float(loss.asnumpy()) if hasattr(loss, "asnumpy") else float(loss))
     params = np.concatenate([p.asnumpy().ravel() for p in net.trainable_params()])
     return np.array(losses), params

@@ -404,3 +404,45 @@ def test_dense_always_adds_the_bias():
             return x @ self.weight.T + self.bias
 
     assert_caught(check_Dense, Dense, "adds a missing bias")
+
+
+def _dense_with_default_init(init_weight, init_bias):
+    """A learner's Dense whose only difference from the right one is how the default values are drawn."""
+    class Dense(nn.Cell):
+        def __init__(self, in_channels, out_channels, weight_init=None, bias_init=None, has_bias=True):
+            super().__init__()
+            self.in_channels, self.out_channels, self.has_bias = in_channels, out_channels, has_bias
+            weight = init_weight(in_channels, out_channels) if weight_init is None else weight_init
+            self.weight = Parameter(Tensor(weight), name="weight")
+            self.bias = None
+            if has_bias:
+                bias = init_bias(in_channels, out_channels) if bias_init is None else bias_init
+                self.bias = Parameter(Tensor(bias), name="bias")
+
+        def construct(self, x):
+            out = ops.matmul(x, self.weight.T)
+            return out + self.bias if self.bias is not None else out
+
+    return Dense
+
+
+def test_dense_default_values_from_numpy_are_float64():
+    def weight(n_in, n_out):
+        bound = 1 / np.sqrt(n_in)
+        return np.random.uniform(-bound, bound, (n_out, n_in))  # float64
+
+    def bias(n_in, n_out):
+        return np.random.uniform(-1 / np.sqrt(n_in), 1 / np.sqrt(n_in), n_out)
+
+    assert_caught(check_Dense, _dense_with_default_init(weight, bias), "float64 initial values")
+
+
+def test_dense_bound_from_the_number_of_outputs():
+    def weight(n_in, n_out):
+        bound = 1 / np.sqrt(n_out)  # fan-out instead of fan-in
+        return np.random.uniform(-bound, bound, (n_out, n_in)).astype(np.float32)
+
+    def bias(n_in, n_out):
+        return np.random.uniform(-1 / np.sqrt(n_out), 1 / np.sqrt(n_out), n_out).astype(np.float32)
+
+    assert_caught(check_Dense, _dense_with_default_init(weight, bias), "bound from out_channels")

@@ -492,3 +492,16 @@ def test_bce_with_logits_with_where_has_a_nan_gradient_at_extreme_logits():
 
     # ... but the gradient also flows through the other branch: 0 * inf = nan
     assert_caught(check_bce_with_logits, bce_with_logits, "nan gradient from the branch not taken")
+
+
+def test_mse_mean_divides_by_the_number_of_logits():
+    # right whenever labels have the logits' shape; wrong when they broadcast the logits up
+    def mse_loss(logits, labels, reduction="mean"):
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"unknown reduction {reduction}")
+        squared = (logits - labels) ** 2
+        if reduction == "mean":
+            return squared.sum() / logits.size
+        return squared.sum() if reduction == "sum" else squared
+
+    assert_caught(check_mse_loss, mse_loss, "mean over the logits' size")
