@@ -25,7 +25,7 @@ import numpy as np
 import tinyspore as ms
 from tinyspore import Tensor, ops
 from tinyspore.ops import nn_ops
-from tinyspore_grader import Case, Mistake, Raised, run_check, same
+from tinyspore_grader import Case, Mistake, ModifiedInput, Raised, run_check, same
 
 # The engine functions that ARE each exercise's answer: calling them instead of writing the exercise is
 # delegation (the isolated grader makes them unavailable during the exercise's graded calls).
@@ -82,14 +82,14 @@ def reference_conv_output_size(size: int, kernel: int, stride: int = 1, pad_mode
 
 
 def _output_size_cases(hidden: bool) -> list[Case]:
-    plans = [(8, 3, 1, "valid", 0, 1), (8, 3, 2, "valid", 0, 1), (28, 5, 1, "valid", 0, 1),
+    plans = [(8, 3, 1, "valid", 0, 1), (10, 3, 3, "valid", 0, 1), (28, 5, 1, "valid", 0, 1),
              (8, 3, 1, "same", 0, 1), (9, 3, 2, "same", 0, 1), (8, 2, 1, "same", 0, 1),
-             (10, 3, 2, "pad", 1, 1), (7, 3, 1, "pad", 1, 1), (9, 3, 1, "valid", 0, 2),
+             (10, 3, 2, "pad", 1, 1), (7, 3, 1, "pad", 2, 1), (9, 3, 1, "valid", 0, 3),
              (11, 3, 2, "pad", (1, 2), 2), (4, 5, 1, "valid", 0, 1), (8, 3, 1, "full", 0, 1)]
     if hidden:
         plans = [(12, 5, 1, "valid", 0, 1), (12, 5, 3, "valid", 0, 1), (7, 3, 3, "same", 0, 1),
-                 (6, 4, 1, "same", 0, 1), (13, 3, 2, "pad", 2, 1), (10, 3, 1, "pad", (0, 2), 1),
-                 (15, 3, 2, "valid", 0, 3), (16, 2, 2, "pad", 1, 2), (5, 3, 1, "valid", 0, 3),
+                 (6, 4, 1, "same", 0, 1), (13, 3, 1, "pad", 2, 1), (10, 3, 1, "pad", (0, 2), 1),
+                 (14, 3, 1, "valid", 0, 4), (16, 2, 2, "pad", 1, 2), (5, 3, 1, "valid", 0, 3),
                  (6, 3, 1, "Same", 0, 1)]
     notes = {"full": "an unknown pad_mode", "Same": "pad_mode is case-sensitive, as MindSpore's Conv2D"}
     cases = [Case(plan) for plan in plans]
@@ -414,8 +414,9 @@ def _backward_cases(hidden: bool) -> list[Case]:
 
 
 def _backward_call(fn: Any, case: Case) -> Any:
-    """Run the answer; a list [dx, dw] counts as the tuple (dx, dw)."""
-    result = fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in case.args])
+    """Run the answer (run_check gives it copies and names any input it changes); a list [dx, dw] counts as
+    the tuple (dx, dw)."""
+    result = fn(*case.args)
     return tuple(result) if isinstance(result, list) else result
 
 
@@ -524,11 +525,16 @@ class ReferenceMaxPool2d:
 
 
 def _pool_call(cls: Any, case: Case) -> tuple:
-    """Build the pool, run forward on x, then backward on grad_out: (out, dx)."""
+    """Build the pool, run forward on x, then backward on grad_out: (out, dx). Changing x or grad_out in
+    place is a failure that names the array (the layer below still needs its input)."""
     x, kernel, stride, grad_out = case.args
+    x_before, g_before = x.copy(), grad_out.copy()
     pool = cls(kernel, stride)
-    out = pool.forward(x.copy())
-    dx = pool.backward(grad_out.copy())
+    out = pool.forward(x)
+    dx = pool.backward(grad_out)
+    for name, before, after in (("x", x_before, x), ("grad_out", g_before, grad_out)):
+        if not np.array_equal(before, after):
+            raise ModifiedInput(name)
     return out, dx
 
 
@@ -546,7 +552,7 @@ def _pool_cases(hidden: bool) -> list[Case]:
         if ties:
             x = rng.integers(0, 3, shape).astype(np.float32)
         else:
-            x = rng.permutation(np.prod(shape)).reshape(shape).astype(np.float32) / 10
+            x = (rng.permutation(np.prod(shape)).reshape(shape) - np.prod(shape) // 2).astype(np.float32) / 10
         ref = ReferenceMaxPool2d(kernel, stride)
         g = rng.integers(1, 10, ref.forward(x).shape).astype(np.float32)  # distinct-ish, positive
         cases.append(Case((x, kernel, stride, g), note="windows with tied maxima" if ties else ""))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from helpers import assert_caught, assert_passes
+from helpers import assert_caught, assert_passes, failure
 
 from tinyspore_grader.checks.ch08_cnn import (
     ReferenceMaxPool2d,
@@ -669,3 +669,29 @@ def test_maxpool_vectorized_with_argmax_passes():
             return dx
 
     assert_passes(check_MaxPool2d, MaxPool2d)
+
+
+def test_maxpool_relu_in_place_is_named():
+    class MaxPool2d(_Pool):
+        def forward(self, x):
+            np.maximum(x, 0, out=x)  # "a ReLU first, to save memory": changes the caller's array
+            return super().forward(x)
+
+        def backward(self, grad_out):
+            dx = np.zeros_like(self.x)
+            for (a, b, rows, cols), window, g in self._each_window(grad_out):
+                p, q = np.unravel_index(np.argmax(window), window.shape)
+                dx[a, b, rows, cols][p, q] += g
+            return dx
+
+    message = failure(check_MaxPool2d, MaxPool2d)
+    assert "changed its input `x` in place" in message, message
+
+
+def test_backward_scaling_grad_out_in_place_is_named():
+    def conv2d_backward(x, weight, grad_out, stride=1, padding=0, dilation=1):
+        grad_out *= 2  # "double it, halve it later": the caller's gradient changes
+        return _backward(x, weight, grad_out / 2, stride, padding, dilation)
+
+    message = failure(check_conv2d_backward, conv2d_backward)
+    assert "grad_out" in message and "in place" in message, message
