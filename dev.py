@@ -4,17 +4,23 @@
     python3 dev.py lab     set everything up (a .venv beside this file) and open the course in JupyterLab
     python3 dev.py test    set everything up and run every test (what CI runs)
 
+    python3 dev.py lab --instructor   JupyterLab on the whole repo with nbgrader's formgrader and
+                                      Create Assignment working on this course (exchange in autograder/exchange)
+
 Other commands, for maintainers:
 
     python3 dev.py release     regenerate course/ from solutions/ with nbgrader generate_assignment
     python3 dev.py bench       run the benchmarks (prints ratios against baselines measured in the same run)
 
 Setup is skipped when .venv is already installed from the current pyproject.toml.
+Every process started here runs with the venv's bin/ first on PATH (nbgrader, for one, runs `alembic` by its
+bare name), so nothing depends on how the calling shell was set up.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -32,8 +38,20 @@ def _say(message: str) -> None:
     print(f"[dev.py] {message}", flush=True)
 
 
-def _run(*args: str | Path, **kwargs) -> int:
-    return subprocess.call([str(a) for a in args], cwd=ROOT, **kwargs)
+def venv_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every process dev.py starts: the venv active, as `source .venv/bin/activate` makes it.
+
+    JupyterLab's terminals and kernels inherit it, so `python -m tinyspore_grader check` works there too.
+    """
+    env = dict(os.environ if base is None else base)
+    env.pop("PYTHONHOME", None)
+    env["VIRTUAL_ENV"] = str(VENV)
+    env["PATH"] = os.pathsep.join([str(BIN), *[p for p in env.get("PATH", "").split(os.pathsep) if p]])
+    return env
+
+
+def _run(*args: str | Path, env: dict[str, str] | None = None, **kwargs) -> int:
+    return subprocess.call([str(a) for a in args], cwd=kwargs.pop("cwd", ROOT), env=env or venv_env(), **kwargs)
 
 
 def setup() -> None:
@@ -52,16 +70,70 @@ def setup() -> None:
     STAMP.write_text(wanted)
 
 
-def lab_argv(python: str | Path, extra: list[str]) -> list[str]:
-    """The JupyterLab command line on course/ (tests/test_lab.py runs exactly this)."""
+# nbgrader's JupyterLab extensions, by what they need. A learner's Lab keeps Validate only: the assignment
+# and course lists need an nbgrader exchange (a shared folder on a teaching server), and formgrader and
+# Create Assignment are the instructor's. JupyterLab's news and extension manager are off in both modes:
+# they fetch from the internet, which a classroom machine may not reach.
+EXCHANGE_PANELS = ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list"]
+INSTRUCTOR_PANELS = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"]
+ONLINE_PANELS = ["@jupyterlab/apputils-extension:announcements", "@jupyterlab/extensionmanager-extension"]
+NBGRADER_SERVER = "nbgrader.server_extensions."
+
+
+def lab_config(mode: str) -> Path:
+    """Write and return the Jupyter config folder of a lab mode ("learner" or "instructor").
+
+    It goes on JUPYTER_CONFIG_PATH, ahead of the venv's own config, so it switches nbgrader's panels (lab
+    side: page_config's disabledExtensions; server side: jpserver_extensions) without touching the venv.
+    """
+    learner = mode == "learner"
+    disabled = ONLINE_PANELS + (EXCHANGE_PANELS + INSTRUCTOR_PANELS if learner else [])
+    server = {f"{NBGRADER_SERVER}{name}": not learner for name in ("formgrader", "assignment_list", "course_list")}
+    server[f"{NBGRADER_SERVER}validate_assignment"] = True
+    folder = VENV / "tinyspore-lab" / mode
+    (folder / "labconfig").mkdir(parents=True, exist_ok=True)
+    (folder / "jupyter_server_config.d").mkdir(parents=True, exist_ok=True)
+    (folder / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {name: True for name in disabled}}, indent=1))
+    (folder / "jupyter_server_config.d" / "zz-tinyspore.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": server}}, indent=1))
+    return folder
+
+
+def lab_env(mode: str = "learner", base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment `dev.py lab` starts JupyterLab with (tests/test_lab.py and the browser test use it)."""
+    env = venv_env(base)
+    paths = [str(lab_config(mode)), *[p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]]
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(paths)
+    return env
+
+
+def lab_argv(python: str | Path, extra: list[str], *, mode: str = "learner",
+             notebook_dir: Path | None = None) -> list[str]:
+    """The JupyterLab command line (tests/test_lab.py and tests/browser run exactly this).
+
+    learner: on course/. instructor: on the repo (nbgrader's course root autograder/ must lie inside the
+    server's root for formgrader), started from autograder/ so nbgrader finds nbgrader_config.py.
+    """
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers run as root
-    return [str(python), "-m", "jupyterlab", f"--notebook-dir={ROOT / 'course'}", *as_root, *extra]
+    folder = notebook_dir or (ROOT / "course" if mode == "learner" else ROOT)
+    return [str(python), "-m", "jupyterlab", f"--notebook-dir={folder}", *as_root, *extra]
+
+
+def lab_cwd(mode: str) -> Path:
+    return ROOT / "autograder" if mode == "instructor" else ROOT
 
 
 def lab(extra: list[str]) -> int:
+    mode = "instructor" if "--instructor" in extra else "learner"
+    extra = [a for a in extra if a != "--instructor"]
     setup()
-    _say("opening the course in JupyterLab (Ctrl-C to stop)")
-    return _run(*lab_argv(PYTHON, extra))
+    if mode == "instructor":
+        (ROOT / "autograder" / "exchange").mkdir(exist_ok=True)
+    _say(f"opening the {'whole repo for the instructor' if mode == 'instructor' else 'course'} in JupyterLab; "
+         "a browser opens by itself where there is one, otherwise open the http://127.0.0.1:8888/lab?token=... "
+         "address that JupyterLab prints below (Ctrl-C to stop)")
+    return _run(*lab_argv(PYTHON, extra, mode=mode), env=lab_env(mode), cwd=lab_cwd(mode))
 
 
 def test(extra: list[str]) -> int:

@@ -22,6 +22,10 @@ c.CourseDirectory.release_directory = os.path.join(REPO, "course")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "[0-9][0-9]_*.py",
                             ".pytest_cache"]
 
+# The exchange (release/fetch/submit between accounts on one teaching server) lives in this folder, outside
+# git, so `python3 dev.py lab --instructor` and nbgrader's exchange commands work without a system folder.
+c.Exchange.root = os.path.join(HERE, "exchange")
+
 # Learners see this in place of a solution region, and nothing of the hidden tests.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

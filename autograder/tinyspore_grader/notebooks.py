@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -48,6 +50,19 @@ def resolve(names: list[str], root: Path = SOLUTIONS) -> list[str]:
     return picked
 
 
+# Run All in JupyterLab sends each cell with `stop_on_error`, so the first error aborts every cell queued
+# after it, unless the cell carries this tag (JupyterLab's OutputArea.execute honours it; so do nbclient and
+# nbval, which still compare the cell's outputs). Graded cells fail in an untouched chapter by design (their
+# stubs raise NotImplementedError), so they carry it: Run All goes on to every demo and figure below them.
+CONTINUE_TAG = "raises-exception"
+
+
+def is_graded(cell: nbformat.NotebookNode) -> bool:
+    """An nbgrader answer cell or test cell: the cells that fail, on purpose, in an untouched chapter."""
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade") or meta.get("solution"))
+
+
 def notebook_from_source(source: Path) -> nbformat.NotebookNode:
     """The notebook of a py:percent text source, with fixed cell ids and metadata (no jupytext pairing)."""
     import jupytext
@@ -59,6 +74,8 @@ def notebook_from_source(source: Path) -> nbformat.NotebookNode:
     for index, cell in enumerate(nb.cells):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         cell["id"] = grade_id or f"cell-{index:03d}"  # stable ids: rebuilding changes nothing
+        if is_graded(cell) and CONTINUE_TAG not in cell.metadata.get("tags", []):
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), CONTINUE_TAG]
     return nb
 
 
@@ -89,32 +106,72 @@ def nbgrader_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "nbgrader", *args]
 
 
+def nbgrader_env() -> dict[str, str]:
+    """The environment for nbgrader: this Python's bin/ first on PATH, whatever the caller's PATH.
+
+    nbgrader creates a gradebook by running `alembic` by its bare name, which lives beside this Python.
+    """
+    here = os.path.dirname(sys.executable)
+    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p != here]
+    return dict(os.environ, PATH=os.pathsep.join([here, *path]))
+
+
+def _run_nbgrader(args: list[str], what: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(nbgrader_command(*args), cwd=AUTOGRADER_DIR, capture_output=True, text=True,
+                          env=nbgrader_env())
+    if check and done.returncode != 0:
+        raise RuntimeError(f"nbgrader {what} failed:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
 def generate_assignment(chapter: str, *, root: Path | None = None, source: Path | None = None,
                         release: Path | None = None, quiet: bool = True) -> None:
     """Run nbgrader's own generate_assignment on one chapter (defaults: the repo's course, from the config).
 
     chapter: a chapter id, or a glob such as "[0-9][0-9]_*" (every chapter in one nbgrader run).
     root/source/release override the config, e.g. to release into a temporary course for a comparison.
+    Without `root`, nbgrader works in a temporary course (its gradebook included) and the chapters it made
+    replace those in course/ only once it succeeded: a failed release leaves course/ as it was.
     """
-    args = ["generate_assignment", chapter, "--force"]
-    if root is not None:
-        args.append(f"--CourseDirectory.root={root}")
-        args.append(f"--CourseDirectory.db_url=sqlite:///{Path(root) / 'gradebook.db'}")
+    if root is None:
+        with tempfile.TemporaryDirectory(prefix="tinyspore-release-") as tmp:
+            staged = Path(tmp) / "release"
+            generate_assignment(chapter, root=Path(tmp), source=source, release=staged, quiet=quiet)
+            _replace_chapters(staged, release or COURSE)
+        return
+    args = ["generate_assignment", chapter, "--force",
+            f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{Path(root) / 'gradebook.db'}"]
     if source is not None:
         args.append(f"--CourseDirectory.source_directory={source}")
     if release is not None:
         args.append(f"--CourseDirectory.release_directory={release}")
     if quiet:
         args.append("--log-level=WARN")
-    done = subprocess.run(nbgrader_command(*args), cwd=AUTOGRADER_DIR, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"nbgrader generate_assignment {chapter} failed:\n{done.stdout}\n{done.stderr}")
+    _run_nbgrader(args, f"generate_assignment {chapter}")
+
+
+def _replace_chapters(staged: Path, course: Path) -> None:
+    """Move each chapter folder of `staged` into `course`, replacing the old one by a rename."""
+    made = sorted(p for p in staged.iterdir() if p.is_dir())
+    if not made:
+        raise RuntimeError(f"nbgrader made no chapter in {staged}")
+    course.mkdir(parents=True, exist_ok=True)
+    for folder in made:
+        target = course / folder.name
+        incoming = course / f".{folder.name}.incoming"
+        shutil.rmtree(incoming, ignore_errors=True)
+        shutil.copytree(folder, incoming)  # on course/'s own file system, so the swap below is a rename
+        if target.exists():
+            old = course / f".{folder.name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            incoming.rename(target)
+            shutil.rmtree(old)
+        else:
+            incoming.rename(target)
 
 
 def nbgrader(*args: str, root: Path, check: bool = True) -> subprocess.CompletedProcess:
     """Run any nbgrader command with our config, in a course rooted at `root` (e.g. a temporary folder)."""
     overrides = [f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{Path(root) / 'gradebook.db'}"]
-    done = subprocess.run(nbgrader_command(*args, *overrides), cwd=AUTOGRADER_DIR, capture_output=True, text=True)
-    if check and done.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done
+    return _run_nbgrader([*args, *overrides], " ".join(args), check=check)
