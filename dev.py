@@ -97,6 +97,15 @@ def lab_config(mode: str) -> Path:
         json.dumps({"disabledExtensions": {name: True for name in disabled}}, indent=1))
     (folder / "jupyter_server_config.d" / "zz-tinyspore.json").write_text(
         json.dumps({"ServerApp": {"jpserver_extensions": server}}, indent=1))
+    course_config = folder / "nbgrader_config.py"
+    if learner:
+        course_config.unlink(missing_ok=True)
+    else:
+        # nbgrader's server extensions read nbgrader_config.py from the Jupyter config path (and some from the
+        # server's root folder): point them at the course's own configuration, and make its exchange.
+        course_config.write_text("# Written by dev.py: the instructor's Lab uses the course's nbgrader configuration.\n"
+                                 f"load_subconfig({str(ROOT / 'autograder' / 'nbgrader_config.py')!r})\n")
+        (ROOT / "autograder" / "exchange").mkdir(exist_ok=True)
     return folder
 
 
@@ -113,27 +122,21 @@ def lab_argv(python: str | Path, extra: list[str], *, mode: str = "learner",
     """The JupyterLab command line (tests/test_lab.py and tests/browser run exactly this).
 
     learner: on course/. instructor: on the repo (nbgrader's course root autograder/ must lie inside the
-    server's root for formgrader), started from autograder/ so nbgrader finds nbgrader_config.py.
+    server's root for formgrader).
     """
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers run as root
     folder = notebook_dir or (ROOT / "course" if mode == "learner" else ROOT)
     return [str(python), "-m", "jupyterlab", f"--notebook-dir={folder}", *as_root, *extra]
 
 
-def lab_cwd(mode: str) -> Path:
-    return ROOT / "autograder" if mode == "instructor" else ROOT
-
-
 def lab(extra: list[str]) -> int:
     mode = "instructor" if "--instructor" in extra else "learner"
     extra = [a for a in extra if a != "--instructor"]
     setup()
-    if mode == "instructor":
-        (ROOT / "autograder" / "exchange").mkdir(exist_ok=True)
     _say(f"opening the {'whole repo for the instructor' if mode == 'instructor' else 'course'} in JupyterLab; "
          "a browser opens by itself where there is one, otherwise open the http://127.0.0.1:8888/lab?token=... "
          "address that JupyterLab prints below (Ctrl-C to stop)")
-    return _run(*lab_argv(PYTHON, extra, mode=mode), env=lab_env(mode), cwd=lab_cwd(mode))
+    return _run(*lab_argv(PYTHON, extra, mode=mode), env=lab_env(mode))
 
 
 def test(extra: list[str]) -> int:

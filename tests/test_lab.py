@@ -1,68 +1,71 @@
-"""The README's first command ends in `jupyter lab` on course/: a real JupyterLab server serves the chapters."""
+"""`dev.py lab` starts a real JupyterLab: the learner's on course/ (Validate only among nbgrader's panels),
+the instructor's on the repo with formgrader and Create Assignment working on this course.
+
+The servers run exactly `dev.py`'s command line and environment (tests/browser/ drives the learner's one
+in Chromium).
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "tinyspore-test"
+from labserver import ROOT, dev_module, free_port, get, start_lab, status, stop
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str) -> bytes:
-    request = urllib.request.Request(url, headers={"Authorization": f"token {TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read()
-
-
-def _dev_module():
-    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_jupyterlab_serves_the_course(tmp_path):
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    argv = _dev_module().lab_argv(sys.executable, ["--no-browser", f"--port={port}", "--ip=127.0.0.1",
-                                                   f"--IdentityProvider.token={TOKEN}"])
-    log = tmp_path / "jupyterlab.log"  # a file, not a pipe, so a chatty server can never block on it
-    server = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=log.open("w"),
-        env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path)})
+def test_learner_lab_serves_the_course_with_validate_only(tmp_path):
+    port = free_port()
+    server = start_lab(tmp_path, port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status = json.loads(_get(f"{base}/api/status"))
-                break
-            except OSError:
-                assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "JupyterLab did not answer within 60 s"
-                time.sleep(0.5)
-        assert "started" in status
-        listing = json.loads(_get(f"{base}/api/contents"))
+        listing = json.loads(get(port, "/api/contents"))
         chapters = sorted(item["name"] for item in listing["content"] if item["type"] == "directory")
         assert chapters == sorted(p.name for p in (ROOT / "course").iterdir() if p.is_dir())
-        notebook = json.loads(_get(f"{base}/api/contents/01_tensors/01_tensors.ipynb"))
+        notebook = json.loads(get(port, "/api/contents/01_tensors/01_tensors.ipynb"))
         assert notebook["type"] == "notebook" and notebook["content"]["cells"]
-        assert b"JupyterLab" in _get(f"{base}/lab")
-        kernels = json.loads(_get(f"{base}/api/kernelspecs"))
-        assert "python3" in kernels["kernelspecs"]
+        assert "python3" in json.loads(get(port, "/api/kernelspecs"))["kernelspecs"]
+        page = get(port, "/lab").decode()
+        assert "JupyterLab" in page
+        # Lab side: the exchange and instructor panels are disabled in the page config, Validate is not.
+        config = json.loads(page.split('id="jupyter-config-data"', 1)[1].split(">", 1)[1].split("</script>", 1)[0])
+        disabled = config["disabledExtensions"]
+        for name in ("assignment-list", "course-list", "formgrader", "create-assignment"):
+            assert f"@jupyter/nbgrader:{name}" in disabled, disabled
+        assert "@jupyter/nbgrader:validate-assignment" not in disabled
+        # Server side: no exchange or formgrader handlers (they would fail without an exchange), Validate works.
+        assert status(port, "/formgrader/api/assignments") == 404
+        assert status(port, "/assignments?course_id=tinyspore") == 404
+        answer = json.loads(get(port, "/assignments/validate", "POST",
+                                b"path=01_tensors/01_tensors.ipynb"))
+        assert answer["success"], answer
+        assert "NotImplementedError" in json.dumps(answer["value"]) or "failed" in json.dumps(answer["value"])
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
+
+
+def test_jupyterlab_terminals_and_kernels_see_the_venv(tmp_path):
+    env = dev_module().lab_env("learner")
+    found = subprocess.run(["python", "-c", "import sys, tinyspore_grader; print(sys.prefix)"], env=env,
+                           capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert Path(found.stdout.strip()).resolve() == (ROOT / ".venv").resolve()
+
+
+def test_instructor_lab_has_formgrader_on_this_course(tmp_path):
+    port = free_port()
+    server = start_lab(tmp_path, port, mode="instructor")
+    try:
+        assignments = json.loads(get(port, "/formgrader/api/assignments"))
+        names = {a["name"] for a in assignments}
+        # Every chapter of solutions/ (nbgrader also lists solutions/tinyspore/, the engine's folder, as an
+        # assignment without notebooks: its source listing takes every folder of the source directory).
+        chapters = {p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*") if p.is_dir()}
+        assert chapters <= names and names - chapters <= {"tinyspore"}, names
+        page = get(port, "/lab").decode()
+        config = json.loads(page.split('id="jupyter-config-data"', 1)[1].split(">", 1)[1].split("</script>", 1)[0])
+        for name in ("formgrader", "create-assignment", "assignment-list", "course-list"):
+            assert f"@jupyter/nbgrader:{name}" not in config["disabledExtensions"]
+        courses = json.loads(get(port, "/courses"))
+        assert courses["success"], courses  # the exchange folder exists and is writable
+    finally:
+        stop(server)

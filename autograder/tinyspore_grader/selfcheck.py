@@ -4,14 +4,15 @@
     python -m tinyspore_grader check course/01_tensors     one chapter (or a path to one .ipynb)
 
 The notebooks are run on copies, so your files and their outputs are left as they are. The table shows, for
-each graded test cell: passed, failed (with the first line of the hint) or not attempted (the stub is still
-there). Only the visible tests run here; the instructor's grading adds hidden cases.
+each graded test cell: passed, failed (with the check's whole verdict below it: the case, its input, expected,
+got and the hint) or not attempted (the stub is still there). Only the visible tests run here; the
+instructor's grading adds hidden cases.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -25,7 +26,8 @@ class Verdict:
     exercise: str  # "01.2 sum_to_shape", or the test cell's grade_id when the output does not say
     points: float
     status: str  # "passed" | "failed" | "not attempted"
-    detail: str = ""
+    detail: str = ""  # one line: why it failed, when the check's verdict does not say it below
+    lines: list[str] = field(default_factory=list)  # a failed check's verdict: case, input, expected, got, hint
 
     @property
     def earned(self) -> float:
@@ -79,15 +81,15 @@ def verdict_of(cell: dict, chapter: str, label: str | None = None) -> Verdict:
     message = error.get("evalue", "")
     if NOT_IMPLEMENTED in message or error.get("ename") == "NotImplementedError":
         return Verdict(chapter, exercise, points, "not attempted")
-    hint = re.search(r"^\s*hint:\s*(.*)$", message, re.MULTILINE)
     if error.get("ename") == "NameError":
-        detail = f"{message}: did the answer cell above fail?"
-    elif hint:
-        detail = hint.group(1)
-    else:
-        first = message.strip().splitlines()[0] if message.strip() else ""
-        detail = f"{error.get('ename')}: {first}"
-    return Verdict(chapter, exercise, points, "failed", detail)
+        return Verdict(chapter, exercise, points, "failed", f"{message}: did the answer cell above fail?")
+    lines = [line.rstrip() for line in message.strip().splitlines()]
+    if error.get("ename") == "CheckFailure" and lines:
+        # "✘ Exercise 01.2 sum_to_shape: case 2 of 6 fails (...)": the row already names the exercise.
+        lines[0] = lines[0].split(": ", 1)[-1] if _EXERCISE.search(lines[0]) else lines[0]
+        return Verdict(chapter, exercise, points, "failed", lines=[line.strip() for line in lines])
+    first = lines[0] if lines else ""
+    return Verdict(chapter, exercise, points, "failed", f"{error.get('ename')}: {first}")
 
 
 def run_notebook(path: Path, timeout: int = 300) -> list[Verdict]:
@@ -119,7 +121,7 @@ def _fmt(points: float) -> str:
 
 
 def table(verdicts: list[Verdict]) -> str:
-    """The per-exercise table, grouped by chapter, with a total line."""
+    """The per-exercise table, grouped by chapter, with each failed check's whole verdict, and a total line."""
     lines = []
     width = max([len(v.exercise) for v in verdicts] + [8])
     chapter = None
@@ -128,9 +130,8 @@ def table(verdicts: list[Verdict]) -> str:
             chapter = v.chapter
             lines.append(f"{chapter}")
         status = v.status + (f": {v.detail}" if v.detail else "")
-        if len(status) > 100:
-            status = status[:97] + "..."
         lines.append(f"  {v.exercise:<{width}}  {_fmt(v.earned):>3} / {_fmt(v.points):<3}  {status}")
+        lines.extend(f"      {line}" for line in v.lines)
     earned = sum(v.earned for v in verdicts)
     total = sum(v.points for v in verdicts)
     counts = {s: sum(v.status == s for v in verdicts) for s in ("passed", "failed", "not attempted")}

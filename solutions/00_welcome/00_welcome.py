@@ -120,14 +120,19 @@ except CheckFailure as failure:
 # %% [markdown]
 # The checks you run are the **visible** tests. When your instructor grades the notebooks with nbgrader,
 # each test cell also runs **hidden** cases (other seeds, other shapes), so make your function right, not
-# just right on the visible cases. You can check all your notebooks at once from a terminal:
+# just right on the visible cases. You can check all your notebooks at once in a terminal (in JupyterLab:
+# File > New > Terminal):
 #
 # ```
-# python -m tinyspore_grader check course/
+# python -m tinyspore_grader check
 # ```
 #
-# which runs each notebook in a fresh kernel and prints, per exercise: passed, failed (with the hint), or not
-# attempted.
+# which runs each notebook in a fresh kernel and prints, per exercise: passed, failed (with the check's whole
+# verdict: the case, expected, got and the hint), or not attempted. `check 01_tensors` checks one chapter.
+#
+# **Run All** (Run > Run All Cells) runs a whole chapter even before you have solved anything: a test cell
+# whose exercise is not done shows its short verdict and the run goes on, so every demo and figure below it
+# still appears.
 #
 # **You never get stuck because of an earlier exercise.** Every chapter imports what it needs from the
 # reference engine, not from your previous answers. After an exercise, a demo uses your function through

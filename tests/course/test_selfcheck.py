@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -39,12 +40,21 @@ def test_check_command_prints_one_verdict_per_exercise(tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert lines[1] == "01_tensors"
     assert lines[2].split() == ["01.1", "broadcast_shape", "2", "/", "2", "passed"]
-    assert lines[3].split()[:6] == ["01.2", "sum_to_shape", "0", "/", "3", "failed:"]
-    assert "summing axis 0 only undoes one kind of broadcasting" in lines[3]
-    assert lines[4].split()[:7] == ["01.3", "matmul_checked", "0", "/", "2", "failed:", "name"]
-    assert lines[4].endswith("name 'matmul_checked' is not defined: did the answer cell above fail?")
-    assert lines[5].split() == ["01.4", "standardize", "0", "/", "3", "not", "attempted"]
-    assert lines[6] == "total: 2 / 10 points on the visible tests (1 passed, 2 failed, 1 not attempted)"
+    assert lines[3].split() == ["01.2", "sum_to_shape", "0", "/", "3", "failed"]
+    # The check's whole verdict, in full, under the row: the case, its input, expected, got, the hint.
+    verdict = []
+    for line in lines[4:]:
+        if not line.startswith("      "):
+            break
+        verdict.append(line.strip())
+    assert re.fullmatch(r"case \d+ of \d+ fails.*", verdict[0]), verdict
+    assert [v.split(":")[0] for v in verdict[1:]] == ["input", "expected", "got", "hint"], verdict
+    assert "summing axis 0 only undoes one kind of broadcasting" in verdict[-1]
+    rest = lines[4 + len(verdict):]
+    assert rest[0].split()[:7] == ["01.3", "matmul_checked", "0", "/", "2", "failed:", "name"]
+    assert rest[0].endswith("name 'matmul_checked' is not defined: did the answer cell above fail?")
+    assert rest[1].split() == ["01.4", "standardize", "0", "/", "3", "not", "attempted"]
+    assert rest[2] == "total: 2 / 10 points on the visible tests (1 passed, 2 failed, 1 not attempted)"
     assert (chapter / "01_tensors.ipynb").read_text() == before, "the check must not modify the learner's notebook"
 
 
