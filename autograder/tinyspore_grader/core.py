@@ -40,7 +40,8 @@ class CheckFailure(AssertionError):
         # sees it without the frames of the check library. Plain Python still shows a short traceback.
         return ["CheckFailure:", *str(self).splitlines()]
 
-    #: the known mistake whose hint was shown (its `name`), the diagnosis (its `name`), or neither
+    #: the known mistake whose hint was shown (its `name`), or the diagnosis (its `name`; "returned" for an
+    #: error about the returned value), or neither
     mistake: str | None = None
     diagnosis: str | None = None
 
@@ -186,6 +187,8 @@ def _same_error(a: Any, b: Any) -> bool:
     own `raise` statements (the learner words a deliberate error their own way)."""
     if not (isinstance(a, Raised) and isinstance(b, Raised) and type(a.error) is type(b.error)):
         return False
+    if isinstance(a.error, (BadReturn, ModifiedInput)):  # the check's own words about the answer: exact
+        return str(a.error) == str(b.error)
     return str(a.error) == str(b.error) or (_deliberate(a.error) and _deliberate(b.error))
 
 
@@ -326,6 +329,7 @@ class CheckSpec:
     steps: str | None
     inputs_unchanged: bool
     explain: dict[str, str] = field(default_factory=dict)
+    start: Callable[[Case], Any] | None = None
 
     def outcome(self, fn: Callable, case: Case) -> Any:
         """What `fn` gives on `case`, called the way the check calls answers (on copies of the arguments)."""
@@ -396,7 +400,7 @@ def _judge(spec: CheckSpec, answer: Callable, generic_hint: str | None = None) -
             return verdict
         context = Context(name=spec.name, inputs=_named_inputs(spec.reference, case, defaults=True),
                           quantities=spec.quantities(case) if spec.quantities else {},
-                          steps=spec.steps, changed=changed)
+                          steps=spec.steps, changed=changed, start=spec.start(case) if spec.start else None)
         verdict.diagnosis = diagnose(expected, got, context)
         if verdict.diagnosis is not None:
             verdict.hint = verdict.diagnosis.told(spec.explain)
@@ -415,7 +419,8 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
               same: Callable[[Any, Any, Case], bool] = same, match: Callable[[Any, Any, Case], bool] | None = None,
               describe_case: Callable[[Case], str] | None = None, generic_hint: str | None = None,
               quantities: Callable[[Case], dict[str, float]] | None = None, steps: str | None = None,
-              inputs_unchanged: bool = True, explain: dict[str, str] | None = None, quiet: bool = False) -> None:
+              inputs_unchanged: bool = True, explain: dict[str, str] | None = None,
+              start: Callable[[Case], Any] | None = None, quiet: bool = False) -> None:
     """Run `answer` and `reference` on every case; print one line if all agree, else raise `CheckFailure`.
 
     exercise: the id shown to the learner ("01.2"); name: the exercise name ("sum_to_shape").
@@ -430,7 +435,8 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
     describe_case(case) -> str: how to show the inputs (default: argument names of `reference`).
     quantities(case) -> {phrase: number}: what a constant factor may equal ("the batch size": 4), for the
         diagnosis (default: the numeric arguments and the sizes of the array arguments).
-    steps: the word for the leading axis of a trajectory outcome ("step"), for the drift diagnosis.
+    steps: the word for the leading axis of a trajectory outcome ("step"), for the drift diagnosis;
+    start(case): the value the trajectory starts from, for "the first step is 0.1 times too long".
     inputs_unchanged: fail an answer that changes one of its arguments in place (default True).
     explain: {diagnosis name: sentence}: the exercise's own wording of a diagnosis (a whole-sentence format
         string with that diagnosis' named fields, e.g. {"nonfinite": "... at position {index} ..."}).
@@ -438,7 +444,7 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
     replaces the last-resort sentence.
     """
     spec = CheckSpec(exercise, name, list(cases), reference, mistakes, call, same, match or _plain_same,
-                     quantities, steps, inputs_unchanged, dict(explain or {}))
+                     quantities, steps, inputs_unchanged, dict(explain or {}), start)
     if _RECORDING is not None:
         _RECORDING.append(spec)
         return
@@ -474,7 +480,7 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
     lines.append(f"  hint:     {verdict.hint}")
     failure = CheckFailure("\n".join(lines))
     failure.mistake = verdict.mistake.name if verdict.mistake else None
-    failure.diagnosis = verdict.diagnosis.name if verdict.diagnosis else None
+    failure.diagnosis = verdict.diagnosis.name if verdict.diagnosis else ("returned" if _about_return(got) else None)
     raise failure from None
 
 

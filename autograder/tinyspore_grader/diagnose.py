@@ -15,7 +15,9 @@ A check can help the diagnosers speak in the exercise's terms through `Context`:
   equal to one of them is named (default: the numeric arguments and the sizes of the array arguments);
 - `steps`: the word for the leading axis when the outcome is a trajectory ("step", "epoch"), so that
   "right for 2 steps, then drifting" can be said;
-- `changed`: the inputs the answer modified in place (found by run_check).
+- `changed`: the inputs the answer modified in place (found by run_check);
+- `start`: where a trajectory starts (the value before its first step), for "the first step is 0.1 times
+  too long".
 """
 
 from __future__ import annotations
@@ -74,6 +76,13 @@ MESSAGES = {
     "factor": ("your result is {factor} times the expected one: a constant factor is off (mean vs sum, "
                "a missing 1/n or 2?)."),
     "offset": "your result is the expected one plus {offset} everywhere: a constant term is off.",
+    "offset_per_column": ("your result differs from the expected one by a term that is the same in every row "
+                          "but differs by column ({offsets}): a per-column term, like a bias, is off (its sign?)."),
+    "step_factor": ("the first {step} moves the value {factor} times as far as it should: the size of one update "
+                    "is off by a constant factor."),
+    "step_factor_named": ("the first {step} moves the value {factor} times as far as it should, and {factor} is "
+                          "{quantity} on this case: check where {quantity} enters the update (used twice, or "
+                          "once too few)."),
     "order": ("your result holds the right values in the wrong order: check the order (of the axes, the "
               "loop, or a sort) that produces them."),
     "drift": ("your result is right for the first {count} {steps} and wrong from {step} {first_wrong} on: "
@@ -121,6 +130,7 @@ class Context:
     quantities: dict[str, float] = field(default_factory=dict)
     steps: str | None = None
     changed: list[str] = field(default_factory=list)
+    start: Any = None  # the value a trajectory starts from (before its first step), when there is one
 
 
 def _say(key: str, **values: Any) -> str:
@@ -276,6 +286,13 @@ def diagnose_tuple(expected: Any, got: Any, context: Context) -> Diagnosis | Non
                 return _found("tuple_order", name=context.name, kinds=kinds,
                                                      got_index=perm[moved], expected_index=moved)
     wrong = [i for i in range(len(expected)) if not _equal(expected[i], got[i])]
+    if len(wrong) > 1 and isinstance(expected, tuple):
+        joined = _joined(expected, got, wrong)
+        if joined is not None:
+            for diagnoser in (diagnose_nonfinite, diagnose_sign, diagnose_factor, diagnose_offset):
+                found = diagnoser(*joined, context)
+                if found is not None:
+                    return found
     if len(wrong) == 1 and isinstance(expected, tuple):
         inner = diagnose(expected[wrong[0]], got[wrong[0]], Context(
             name=context.name, inputs=context.inputs, quantities=context.quantities, steps=None))
@@ -283,6 +300,18 @@ def diagnose_tuple(expected: Any, got: Any, context: Context) -> Diagnosis | Non
             return Diagnosis(inner.name, _say("in_item", index=wrong[0], name=context.name, sentence=inner.sentence),
                              {**inner.fields, "index": wrong[0], "name": context.name, "sentence": inner.sentence})
     return None
+
+
+def _joined(expected: tuple, got: tuple, items: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The wrong items of two tuples as two flat float arrays, when each pair is numeric with one shape."""
+    es, gs = [], []
+    for i in items:
+        pair = _pair(expected[i], got[i])
+        if pair is None or pair[0].shape != pair[1].shape:
+            return None
+        es.append(pair[0].astype(np.float64).ravel())
+        gs.append(pair[1].astype(np.float64).ravel())
+    return np.concatenate(es), np.concatenate(gs)
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -333,7 +362,7 @@ def diagnose_shape(expected: Any, got: Any, context: Context) -> Diagnosis | Non
     if pair is None:
         return None
     e, g = pair
-    if e.shape == g.shape or array_of(expected) is None or (e.ndim == 0 and g.size == 1):
+    if e.shape == g.shape or array_of(expected) is None:
         return None  # a number against an array is a matter of kind (diagnose_kind), not of shape
     shapes = {"got_shape": tuple(g.shape), "expected_shape": tuple(e.shape)}
     if e.size == g.size and _close(g.reshape(e.shape), e.astype(g.dtype)):
@@ -448,9 +477,13 @@ def diagnose_factor(expected: Any, got: Any, context: Context) -> Diagnosis | No
     phrase = _named(1.0 / c, quantities)
     if phrase is not None:
         return _found("factor", "factor_inverse_named", divisor=_fmt(1.0 / c), quantity=phrase)
-    if pair[0].size < 2:
-        return None  # any two numbers differ by some factor: only a named one means something
+    if pair[0].size < 2 and not any(math.isclose(c, r, rel_tol=1e-4) for r in _ROUND):
+        return None  # any two numbers differ by some factor: only a named or a round one means something
     return _found("factor", factor=_fmt(c))
+
+
+# Factors that a single number is unlikely to be off by unless a formula has them (a 1/2, a missing 2, a 100).
+_ROUND = (2.0, 0.5, 3.0, 1 / 3, 4.0, 0.25, 10.0, 0.1, 100.0, 0.01)
 
 
 def diagnose_offset(expected: Any, got: Any, context: Context) -> Diagnosis | None:
@@ -462,6 +495,36 @@ def diagnose_offset(expected: Any, got: Any, context: Context) -> Diagnosis | No
     if abs(d) > 1e-6 * max(1.0, float(np.abs(e).max())) and _close(g, e + d):
         return _found("offset", offset=_fmt(d))
     return None
+
+
+def diagnose_offset_per_column(expected: Any, got: Any, context: Context) -> Diagnosis | None:
+    pair = _same_layout(expected, got)
+    if pair is None or pair[0].ndim != 2 or pair[0].shape[0] < 2 or pair[0].shape[1] < 2:
+        return None
+    e, g = pair
+    d = g - e
+    if not np.isfinite(d).all() or np.allclose(d, 0, atol=1e-5) or not _close(d, np.broadcast_to(d[:1], d.shape)):
+        return None
+    return _found("offset", "offset_per_column", offsets=" ".join(_fmt(v) for v in d[0][:4]))
+
+
+def diagnose_step_factor(expected: Any, got: Any, context: Context) -> Diagnosis | None:
+    """A trajectory whose first update (from `context.start`) is a constant multiple of the right one."""
+    if not context.steps or context.start is None:
+        return None
+    pair = _same_layout(expected, got)
+    start = array_of(context.start)
+    if pair is None or start is None or pair[0].ndim < 1 or pair[0][0].shape != start.shape:
+        return None
+    e, g = pair[0][0] - start, pair[1][0] - start
+    c = _ratio(e, g)
+    if c is None or c < 0:
+        return None  # a negative factor is a sign, which the sign diagnosis (or a known mistake) says
+    quantities = context.quantities or _default_quantities(context)
+    phrase = _named(c, quantities)
+    if phrase is not None:
+        return _found("factor", "step_factor_named", step=context.steps, factor=_fmt(c), quantity=phrase)
+    return _found("factor", "step_factor", step=context.steps, factor=_fmt(c))
 
 
 def diagnose_drift(expected: Any, got: Any, context: Context) -> Diagnosis | None:
@@ -531,8 +594,8 @@ def diagnose_kind(expected: Any, got: Any, context: Context) -> Diagnosis | None
 
 DIAGNOSERS: list[Callable[[Any, Any, Context], Diagnosis | None]] = [
     diagnose_in_place, diagnose_none, diagnose_raise_expected, diagnose_tensor_or_array, diagnose_tuple,
-    diagnose_shape, diagnose_dtype, diagnose_nonfinite, diagnose_sign, diagnose_drift, diagnose_factor,
-    diagnose_offset, diagnose_order, diagnose_positions, diagnose_kind,
+    diagnose_shape, diagnose_dtype, diagnose_nonfinite, diagnose_sign, diagnose_drift, diagnose_step_factor,
+    diagnose_factor, diagnose_offset, diagnose_offset_per_column, diagnose_order, diagnose_positions, diagnose_kind,
 ]
 
 

@@ -116,6 +116,7 @@ def test_no_false_diagnoses_across_kinds():
     assert not fires(dg.diagnose_factor, E, E)  # a factor of 1 is no difference
     assert not fires(dg.diagnose_factor, E, -E)  # -1 is the sign diagnosis
     assert not fires(dg.diagnose_factor, 2.0, 3.0)  # two numbers always differ by some factor: say it only if named
+    assert fires(dg.diagnose_factor, 2.0, 1.0)  # ... or round (a 1/2 of a textbook formula)
     assert fires(dg.diagnose_factor, 2.0, 3.0, Context(quantities={"`n`": 1.5}))
     assert not fires(dg.diagnose_shape, E, E.astype(np.float64))  # same shape: not a shape matter
     assert not fires(dg.diagnose_dtype, E, E.astype(np.float64) + 1)  # other numbers: not only the dtype

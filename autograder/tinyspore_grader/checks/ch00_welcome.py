@@ -40,7 +40,9 @@ CENTER_COLUMNS_MISTAKES = [
             wrong=lambda x: x - x.mean()),
     Mistake("returned the means",
             "return the centered array, of x's shape: `x - means`, not the means themselves.",
-            detect=lambda case, got: isinstance(got, np.ndarray) and got.shape != case.args[0].shape),
+            detect=lambda case, got: isinstance(got, np.ndarray) and len(case.args[0]) > 1 and got.shape in (
+                (case.args[0].shape[1],), (1, case.args[0].shape[1]))
+            and np.allclose(got.ravel(), case.args[0].mean(axis=0), rtol=1e-4, atol=1e-5)),
     Mistake("changed the dtype",
             "keep x's dtype: a float32 input gives a float32 output (NumPy does that for you unless you make "
             "a new float64 array).",

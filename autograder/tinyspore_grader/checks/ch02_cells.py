@@ -20,7 +20,8 @@ import tinyspore as ms
 from tinyspore import Parameter, Tensor, nn
 from tinyspore.common.initializer import Uniform
 from tinyspore.common.seed import seeded
-from tinyspore_grader import Case, Mistake, Raised, describe, run_check
+from tinyspore_grader import BadReturn, Case, Mistake, Raised, describe, run_check
+from tinyspore_grader.diagnose import kind_of
 
 
 def _rng(hidden: bool, salt: int) -> np.random.Generator:
@@ -370,6 +371,8 @@ def _run_walk(fn: Any, case: Case) -> Any:
     result = fn(cell, prefix) if prefix else fn(cell)
     if result is None:
         return None
+    if isinstance(result, (str, bytes, dict)) or not hasattr(result, "__iter__"):
+        raise BadReturn(f"`parameters_and_names` returned {kind_of(result)}: return a list of (name, Parameter) pairs")
     pairs = list(result)
     truth = dict(cell.parameters_and_names())
     own = {id(p) for p in truth.values()}

@@ -229,14 +229,15 @@ def reference_binary_backward(op: str, g: np.ndarray, x: np.ndarray, y: np.ndarr
 
 def _binary_cases(hidden: bool) -> list[Case]:
     rng = _rng(hidden, 2)
-    mul_plans = [((3,), (3,)), ((4, 3), (3,)), ((4, 1), (1, 3)), ((), (2, 3)), ((2, 1, 3), (4, 1)),
+    # A broadcast product first: there swapped factors and a swapped (gy, gx) pair look different.
+    mul_plans = [((4, 3), (3,)), ((3,), (3,)), ((4, 1), (1, 3)), ((), (2, 3)), ((2, 1, 3), (4, 1)),
                  ((1, 3), (4, 3))]
     # Square matrices first: there a wrong transpose still has the right shape, so its numbers show it.
     # A square batch before the others: there `.T` on a batch fails while a missing transpose does not.
     matmul_plans = [((3, 3), (3, 3)), ((2, 3), (3, 4)), ((1, 4), (4, 1)), ((2, 3, 3), (2, 3, 3)),
                     ((2, 3, 4), (2, 4, 5)), ((2, 3, 4), (4, 5)), ((3, 3), (2, 3, 3)), ((5, 2), (2, 2))]
     if hidden:
-        mul_plans = [((5,), ()), ((3, 4), (3, 1)), ((2, 3, 4), (4,)), ((1, 1), (3, 2)), ((4, 1, 2), (3, 1)),
+        mul_plans = [((3, 4), (3, 1)), ((5,), ()), ((2, 3, 4), (4,)), ((1, 1), (3, 2)), ((4, 1, 2), (3, 1)),
                      ((2, 2), (2, 2))]
         matmul_plans = [((2, 2), (2, 2)), ((4, 2), (2, 3)), ((3, 1), (1, 3)), ((2, 2, 2), (2, 2, 2)),
                         ((3, 2, 2), (3, 2, 4)), ((2, 1, 3, 2), (4, 2, 2)), ((4, 4), (3, 4, 4)), ((2, 5, 3), (3, 3))]
@@ -289,7 +290,8 @@ BINARY_BACKWARD_MISTAKES = [
     Mistake("mul: not summed over broadcast axes",
             "an input that broadcasting stretched was used at many places, so its gradient is the SUM over "
             "those places: return sum_to_shape(g * y, x.shape) and sum_to_shape(g * x, y.shape).",
-            detect=lambda case, got: _op(case) == "mul" and _wrong_shape_pair(case, got)),
+            detect=lambda case, got: _op(case) == "mul" and _wrong_shape_pair(case, got)
+            and (got[0].shape, got[1].shape) != (case.args[3].shape, case.args[2].shape)),  # not (gy, gx)
     Mistake("matmul: .T on a batch",
             "`.T` reverses ALL the axes of a 3-D array; transpose only the last two: np.swapaxes(y, -1, -2) "
             "(or y.transpose(0, 2, 1) for 3-D).",
@@ -758,7 +760,7 @@ TOPOLOGICAL_ORDER_MISTAKES = [
             detect=lambda case, got: isinstance(got, _NotNodes)),
     Mistake("not a list",
             "return a Python list of the nodes (not a set, a tuple or a generator).",
-            detect=lambda case, got: not isinstance(got, (list, Raised))),
+            detect=lambda case, got: got is not None and not isinstance(got, (list, Raised))),
     Mistake("recursion too deep",
             "your recursion does not stop: each call must recurse on the node's PARENTS (not on the node "
             "itself), and skip nodes already visited; for very deep graphs, walk with an explicit stack.",

@@ -154,7 +154,7 @@ def _same_path(expected: Any, got: Any, case: Case | None = None) -> bool:
         return isinstance(expected, Raised) and isinstance(got, Raised) and type(got.error) is type(expected.error)
     if not isinstance(got, np.ndarray) or got.shape != expected.shape:
         return False
-    return bool(np.allclose(got, expected, rtol=2e-5, atol=2e-6))
+    return bool(np.allclose(got, expected, rtol=2e-5, atol=2e-6, equal_nan=True))
 
 
 def _describe(case: Case) -> str:
@@ -165,6 +165,26 @@ def _describe(case: Case) -> str:
     start = " ".join(np.array2string(np.asarray(param), precision=4, threshold=6, edgeitems=2).split())
     return (f"param float32 {np.shape(param)} {start}, {len(grads)} steps (first grad {first}), {hyper}"
             f"  [rows of expected/got = the parameter after each step]")
+
+
+def _quantities(case: Case) -> dict[str, float]:
+    """The hyperparameters of a case, by name, for "off by a factor of lr"."""
+    return {f"`{k}`": float(v) for k, v in case.kwargs.items() if isinstance(v, (int, float)) and v not in (0, 1)}
+
+
+# How the diagnosis speaks about a trajectory: rows are steps, starting from the case's param.
+_TRAJECTORY = {"steps": "step", "start": lambda case: np.asarray(case.args[0], np.float32), "quantities": _quantities}
+
+
+def _swapped_pair(reference: Callable) -> Callable:
+    """The mistake "(new_state, new_param)": the right values in the wrong order."""
+    def wrong(*args: Any, **kwargs: Any) -> tuple:
+        new_param, new_state = reference(*args, **kwargs)
+        return new_state, new_param
+    return wrong
+
+
+_PAIR_ORDER_HINT = "return the pair in the order the exercise gives: `(new_param, {state})`, the parameter first."
 
 
 def _rng(hidden: bool, salt: int) -> np.random.Generator:
@@ -229,7 +249,7 @@ def check_sgd_step(sgd_step: Any, hidden: bool = False) -> None:
     """Exercise 05.1: sgd_step(param, grad, lr, weight_decay=0.0) -> the new param, as nn.SGD does it."""
     run_check("05.1", "sgd_step", sgd_step, _sgd_cases(hidden), reference=_SGD, mistakes=SGD_STEP_MISTAKES,
               call=partial(_call, False), same=_same_path, match=_same_path,
-              describe_case=_describe)
+              describe_case=_describe, **_TRAJECTORY)
 
 
 # ----- 05.2 best_lr ---------------------------------------------------------------------------------------
@@ -240,7 +260,10 @@ def reference_best_lr(final_losses: dict) -> float:
 
 def _best_lr_cases(hidden: bool) -> list[Case]:
     nan, inf = float("nan"), float("inf")
-    tables = [{0.01: 0.5, 0.1: 0.2, 1.0: nan},
+    # First a sweep without divergence whose largest rate is not the best: "the largest rate" shows itself
+    # there, and "diverged runs not skipped" only where a run diverged.
+    tables = [{0.01: 0.5, 0.1: 0.2, 0.3: 0.35},
+              {0.01: 0.5, 0.1: 0.2, 1.0: nan},
               {0.5: nan, 2.0: 0.3, 0.1: 0.2},
               {0.05: 2.71, 0.2: 0.80, 0.5: 0.067, 0.9: 0.0021, 1.05: 8193.5},
               {0.3: inf, 0.1: 0.04, 0.03: 0.3},
@@ -248,7 +271,8 @@ def _best_lr_cases(hidden: bool) -> list[Case]:
               {0.001: 1.5},
               {0.5: nan, 0.05: 0.9, 0.005: 1.2, 5.0: inf}]
     if hidden:
-        tables = [{0.2: 0.3, 0.02: 0.9, 2.0: nan, 0.6: 0.1},
+        tables = [{0.02: 0.9, 0.2: 0.3, 0.4: 0.6},
+                  {0.2: 0.3, 0.02: 0.9, 2.0: nan, 0.6: 0.1},
                   {0.3: nan, 3.0: 0.5, 0.03: 0.4},
                   {0.4: inf, 0.04: 0.2, 0.004: 0.8},
                   {1e-3: 2.0, 1e-2: 1.0, 1e-1: 0.5},
@@ -265,7 +289,8 @@ BEST_LR_MISTAKES = [
     Mistake("diverged runs not skipped",
             "a diverged run ends in nan or inf: skip those (`math.isfinite(loss)`) before taking the minimum; "
             "comparisons with nan are always False, so `min` can return it.",
-            wrong=_min_ignoring_nothing),
+            wrong=_min_ignoring_nothing,
+            detect=lambda case, got: got in case.args[0] and not math.isfinite(case.args[0][got])),
     Mistake("returned the loss", "return the learning rate (the key of the dict), not its loss.",
             wrong=lambda d: min(v for v in d.values() if math.isfinite(v))),
     Mistake("largest learning rate",
@@ -337,6 +362,8 @@ MOMENTUM_STEP_MISTAKES = [
             "MindSpore adds weight decay to the gradient first: `grad = grad + weight_decay * param`.",
             wrong=lambda p, g, m, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0: reference_momentum_step(
                 p, g, m, lr, momentum, use_nesterov, 0.0)),
+    Mistake("momentum: pair in the wrong order", _PAIR_ORDER_HINT.format(state="new_moment"),
+            wrong=_swapped_pair(reference_momentum_step)),
     Mistake("momentum: not a pair", "return a pair `(new_param, new_moment)`; the next call gets new_moment back.",
             detect=_returned_kind(BadReturn, "must return a pair")),
 ]
@@ -349,6 +376,7 @@ def check_momentum_step(momentum_step: Any, hidden: bool = False) -> None:
     """
     run_check("05.3", "momentum_step", momentum_step, _momentum_cases(hidden), reference=_MOMENTUM,
               mistakes=MOMENTUM_STEP_MISTAKES, call=partial(_call, True), same=_same_path, match=_same_path,
+              **_TRAJECTORY,
               describe_case=_describe)
 
 
@@ -422,6 +450,8 @@ RMSPROP_STEP_MISTAKES = [
             wrong=lambda p, g, s, lr, decay=0.9, epsilon=1e-10, weight_decay=0.0: (
                 lambda new, s2: (2 * p - new, s2))(*reference_rmsprop_step(p, g, s, lr, decay, epsilon,
                                                                            weight_decay))),
+    Mistake("RMSProp: pair in the wrong order", _PAIR_ORDER_HINT.format(state="new_mean_square"),
+            wrong=_swapped_pair(reference_rmsprop_step)),
     Mistake("RMSProp: not a pair", "return a pair `(new_param, new_mean_square)`.",
             detect=_returned_kind(BadReturn, "must return a pair")),
 ]
@@ -434,6 +464,7 @@ def check_rmsprop_step(rmsprop_step: Any, hidden: bool = False) -> None:
     """
     run_check("05.4", "rmsprop_step", rmsprop_step, _rmsprop_cases(hidden), reference=_RMSPROP,
               mistakes=RMSPROP_STEP_MISTAKES, call=partial(_call, True), same=_same_path, match=_same_path,
+              **_TRAJECTORY,
               describe_case=_describe)
 
 
@@ -510,6 +541,8 @@ ADAM_STEP_MISTAKES = [
             "beta1 goes with the mean of the gradients m, beta2 with the mean of the squares v.",
             wrong=lambda p, g, s, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0: reference_adam_step(
                 p, g, s, lr, beta2, beta1, eps, weight_decay)),
+    Mistake("Adam: pair in the wrong order", _PAIR_ORDER_HINT.format(state="(m, v, t)"),
+            wrong=_swapped_pair(reference_adam_step)),
     Mistake("Adam: not a pair", "return a pair `(new_param, (m, v, t))`.",
             detect=_returned_kind(BadReturn, "must return a pair")),
 ]
@@ -519,4 +552,5 @@ def check_adam_step(adam_step: Any, hidden: bool = False) -> None:
     """Exercise 05.5: adam_step(param, grad, state, lr, beta1, beta2, eps, weight_decay) -> (param, (m, v, t))."""
     run_check("05.5", "adam_step", adam_step, _adam_cases(hidden), reference=_ADAM, mistakes=ADAM_STEP_MISTAKES,
               call=partial(_call, True), same=_same_path, match=_same_path,
+              **_TRAJECTORY,
               describe_case=_describe)
