@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 
-import tinyspore as ms
 from tinyspore import Parameter, Tensor, nn, ops
 from tinyspore.common.initializer import HeUniform, Uniform, initializer
 from tinyspore_grader.checks import ch00_welcome as c0
@@ -189,7 +188,7 @@ def matmul_checked(a, b):  # noqa: F811
 
 @held(c1.check_matmul_checked, None)
 def matmul_checked(a, b):  # noqa: F811
-    (n, k), (k2, m) = (a.shape if a.ndim == 2 else (None, None)), (b.shape if b.ndim == 2 else (None, None))
+    (n, k), (k2, _) = (a.shape if a.ndim == 2 else (None, None)), (b.shape if b.ndim == 2 else (None, None))
     if None in (n, k2) or k != k2:
         raise ValueError(f"matmul_checked: {a.shape} @ {b.shape} cannot be multiplied")
     return ops.matmul(a, b)
