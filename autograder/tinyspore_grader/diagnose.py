@@ -45,7 +45,7 @@ MESSAGES = {
                     "has item {got_index} where item {expected_index} belongs."),
     "list_for_tuple": "`{name}` returned a list where a tuple is expected: return `tuple(...)`.",
     "tuple_for_list": "`{name}` returned a tuple where a list is expected: return `list(...)`.",
-    "in_item": "Item {index} of what `{name}` returns is wrong. {sentence}",
+    "in_item": "item {index} of what `{name}` returns is wrong: {sentence}",
     "should_raise": ("this case should raise {error}, but `{name}` returned {got_kind}: check the condition "
                      "that makes the input invalid."),
     "should_not_raise": "",  # an error where a value is expected is explained by the error itself
@@ -96,6 +96,8 @@ MESSAGES = {
               "this case by hand and compare it with your formula."),
     "text": "your text is {got_value}, the expected text is {expected_value}.",
     "other": "compare what `{name}` returns with `expected` on this case.",
+    "item": ("item {index} of what `{name}` returns is {got_value}, but {expected_value} is expected there; the "
+             "items before it are right."),
 }
 
 
@@ -295,7 +297,7 @@ def diagnose_tuple(expected: Any, got: Any, context: Context) -> Diagnosis | Non
                     return found
     if len(wrong) == 1 and isinstance(expected, tuple):
         inner = diagnose(expected[wrong[0]], got[wrong[0]], Context(
-            name=context.name, inputs=context.inputs, quantities=context.quantities, steps=None))
+            name=context.name, inputs=context.inputs, quantities=context.quantities, steps=context.steps))
         if inner is not None:
             return Diagnosis(inner.name, _say("in_item", index=wrong[0], name=context.name, sentence=inner.sentence),
                              {**inner.fields, "index": wrong[0], "name": context.name, "sentence": inner.sentence})
@@ -622,4 +624,9 @@ def generic(expected: Any, got: Any, context: Context | None = None) -> str:
         return _say("number", got_value=_show(got), expected_value=_show(expected))
     if isinstance(expected, str) and isinstance(got, str):
         return _say("text", got_value=_show(got), expected_value=_show(expected))
+    if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)) and len(got) == len(expected):
+        index = next((i for i in range(len(expected)) if not _equal(expected[i], got[i])), None)
+        if index is not None and array_of(expected[index]) is None and array_of(got[index]) is None:
+            return _say("item", index=index, name=context.name, got_value=_show(got[index]),
+                        expected_value=_show(expected[index]))
     return _say("other", name=context.name)

@@ -53,3 +53,33 @@ def test_each_known_mistake_is_told_apart_from_the_others(module, name, check, m
                     spec, spec.outcome(other.wrong, verdict.case), verdict.got, verdict.case):
                 problems.append(f"{mistake.name!r}: case {verdict.number} gives the same outcome as {other.name!r}")
     assert not problems, "\n".join(problems)
+
+
+def _catalogue_entries(chapter: str) -> dict[str, int]:
+    """{check name: number of learner answers in the chapter's catalogue that fail it with a named hint}:
+    the assert_caught / assert_diagnosed calls of each test, times the test's parametrize cases."""
+    import ast
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "mistakes" / f"test_{chapter}.py"
+    counts: dict[str, int] = {}
+    for node in ast.parse(path.read_text()).body if path.exists() else []:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        times = 1
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "parametrize":
+                values = decorator.args[1]
+                times *= len(values.elts) if isinstance(values, (ast.List, ast.Tuple)) else 1
+        for call in ast.walk(node):
+            if (isinstance(call, ast.Call) and getattr(call.func, "id", "") in ("assert_caught", "assert_diagnosed")
+                    and call.args and isinstance(call.args[0], ast.Name)):
+                counts[call.args[0].id.lower()] = counts.get(call.args[0].id.lower(), 0) + times
+    return counts
+
+
+@pytest.mark.parametrize("module, name, check, mistakes", EXERCISES)
+def test_every_exercise_has_six_learner_mistakes_in_its_catalogue(module, name, check, mistakes):
+    chapter = module.__name__.rsplit(".", 1)[1]
+    found = _catalogue_entries(chapter).get(check.__name__.lower(), 0)
+    assert found >= 6, f"tests/course/mistakes/test_{chapter}.py has {found} wrong answers for {check.__name__}"

@@ -77,7 +77,7 @@ def test_each_diagnosis_fires_on_its_own_difference(name, expected, got, context
 def test_one_wrong_item_of_a_tuple_is_diagnosed_in_its_words():
     found = diagnose((E, 2.0), (E, -2.0), Context(name="value_and_grad"))
     assert found.name == "sign"
-    assert found.sentence.startswith("Item 1 of what `value_and_grad` returns is wrong. your result has the sign")
+    assert found.sentence.startswith("item 1 of what `value_and_grad` returns is wrong: your result has the sign")
 
 
 # ----- and never where it does not apply --------------------------------------------------------------
@@ -142,6 +142,8 @@ def test_the_generic_sentence_fits_the_kind_of_outcome():
     assert "dtype" not in generic((E, 1.0), (E, 2.0)) and "`f`" in generic((E, 1.0), (E, 2.0), Context(name="f"))
     assert generic(2.0, 3.0).startswith("your number is 3, the expected one 2")
     assert "text" in generic("a", "b") and "dtype" not in generic("a", "b")
+    assert generic((30, 31), (30, 30), Context(name="count")).startswith(
+        "item 1 of what `count` returns is 30, but 31 is expected there")
 
 
 def test_messages_are_whole_format_strings_with_named_placeholders():

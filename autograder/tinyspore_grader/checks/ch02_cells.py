@@ -512,6 +512,10 @@ COUNT_PARAMETERS_MISTAKES = [
             "a Parameter with requires_grad=False is not trainable (it is in `get_parameters()` but not in "
             "`trainable_params()`): count it in the total only.",
             wrong=lambda cell: (sum(p.size for p in cell.get_parameters()),) * 2),
+    Mistake("frozen parameters left out of the total",
+            "the total counts EVERY parameter value, frozen ones (requires_grad=False) too: take it from "
+            "`get_parameters()`, not from `trainable_params()`.",
+            wrong=lambda cell: (sum(p.size for p in cell.trainable_params()),) * 2),
     Mistake("shared parameter counted twice",
             "a Parameter shared by two cells is one set of numbers: count each Parameter once "
             "(`get_parameters()` already skips repeats).",

@@ -262,7 +262,7 @@ def _best_lr_cases(hidden: bool) -> list[Case]:
     nan, inf = float("nan"), float("inf")
     # First a sweep without divergence whose largest rate is not the best: "the largest rate" shows itself
     # there, and "diverged runs not skipped" only where a run diverged.
-    tables = [{0.01: 0.5, 0.1: 0.2, 0.3: 0.35},
+    tables = [{0.01: 0.4, 0.03: 0.6, 0.1: 0.2, 0.3: 0.3},  # best, largest rate, largest loss, smallest rate: all differ
               {0.01: 0.5, 0.1: 0.2, 1.0: nan},
               {0.5: nan, 2.0: 0.3, 0.1: 0.2},
               {0.05: 2.71, 0.2: 0.80, 0.5: 0.067, 0.9: 0.0021, 1.05: 8193.5},
@@ -271,7 +271,7 @@ def _best_lr_cases(hidden: bool) -> list[Case]:
               {0.001: 1.5},
               {0.5: nan, 0.05: 0.9, 0.005: 1.2, 5.0: inf}]
     if hidden:
-        tables = [{0.02: 0.9, 0.2: 0.3, 0.4: 0.6},
+        tables = [{0.02: 0.5, 0.05: 0.9, 0.2: 0.3, 0.4: 0.6},
                   {0.2: 0.3, 0.02: 0.9, 2.0: nan, 0.6: 0.1},
                   {0.3: nan, 3.0: 0.5, 0.03: 0.4},
                   {0.4: inf, 0.04: 0.2, 0.004: 0.8},
@@ -296,6 +296,9 @@ BEST_LR_MISTAKES = [
     Mistake("largest learning rate",
             "bigger is not better: look at the losses and take the learning rate whose final loss is smallest.",
             wrong=lambda d: max(d)),
+    Mistake("smallest learning rate",
+            "take the rate whose final LOSS is smallest (`min(finite, key=finite.get)`), not the smallest rate.",
+            wrong=lambda d: min(lr for lr in d if math.isfinite(d[lr]))),
     Mistake("largest loss", "take the SMALLEST final loss: the lower the loss, the better the run.",
             wrong=lambda d: max((lr for lr in d if math.isfinite(d[lr])), key=d.get)),
 ]

@@ -570,6 +570,11 @@ STEP_OPTIMIZER_MISTAKES = [
             "store the state each step returns (`self.states[i] = new_state`) and pass it back at the next call; "
             "passing None every time restarts the optimizer at every step.",
             wrong=_ForgetfulState),
+    Mistake("hyperparameters not passed",
+            "pass the hyperparameters on to the step function: `self.step(param, grad, state, **self.hyper)`; "
+            "they are what the optimizer was built with (lr, momentum, ...).",
+            detect=lambda case, got: isinstance(got, Raised) and isinstance(got.error, TypeError)
+            and "required positional argument" in str(got.error) and "'lr'" in str(got.error)),
     Mistake("parameters not updated",
             "write the new values into the Parameters: `param.set_data(new_param)`; the optimizer's job is to "
             "change them in place.",
@@ -581,7 +586,7 @@ def check_StepOptimizer(StepOptimizer: Any, hidden: bool = False) -> None:  # no
     """Exercise 06.4: StepOptimizer(params, step, **hyper)(grads) updates params as nn.Momentum/Adam/RMSProp do."""
     run_check("06.4", "StepOptimizer", StepOptimizer, _step_optimizer_cases(hidden), reference=_EngineOptimizer,
               mistakes=STEP_OPTIMIZER_MISTAKES, call=_step_optimizer_call, same=_close, match=_close,
-              describe_case=_describe_step_optimizer)
+              describe_case=_describe_step_optimizer, steps="call")
 
 
 reference_step_optimizer = ReferenceStepOptimizer

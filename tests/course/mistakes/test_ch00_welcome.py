@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import assert_caught, assert_passes
+from helpers import assert_caught, assert_diagnosed, assert_passes
 
 from tinyspore_grader.checks.ch00_welcome import (
     check_center_columns,
@@ -126,3 +126,44 @@ def test_chapter_00_solutions_pass():
     assert_passes(check_center_columns, reference_center_columns)
     assert_passes(check_pairwise_sq_distances, reference_pairwise_sq_distances)
     assert_passes(check_one_hot, reference_one_hot)
+
+
+# ----- more learner answers (forum classics: in-place updates, .T "to fix" a shape, np.eye) ---------------
+def test_center_columns_in_place():
+    # `x -= ...` saves a copy and silently changes the caller's data (the d2l forum's "why did my input change")
+    def center_columns(x):
+        x -= x.mean(axis=0)
+        return x
+
+    assert_diagnosed(check_center_columns, center_columns, "in_place", "changed its input `x` in place")
+
+
+def test_center_columns_transposed_to_make_it_broadcast():
+    def center_columns(x):
+        return (x.T - x.mean(axis=0)[:, None]).T.T  # one .T too many
+
+    assert_diagnosed(check_center_columns, center_columns, "transposed", "axes swapped")
+
+
+def test_distances_mean_over_the_coordinates():
+    def pairwise_sq_distances(a, b):
+        return ((a[:, None, :] - b[None, :, :]) ** 2).mean(axis=-1)
+
+    assert_diagnosed(check_pairwise_sq_distances, pairwise_sq_distances, "factor", "times the expected one")
+
+
+def test_one_hot_with_np_eye():
+    def one_hot(labels, num_classes):
+        return np.eye(num_classes)[labels]  # float64
+
+    assert_caught(check_one_hot, one_hot, "float64")
+
+
+def test_one_hot_classes_counted_from_one():
+    def one_hot(labels, num_classes):
+        out = np.zeros((len(labels), num_classes), np.float32)
+        for i, label in enumerate(labels):
+            out[i, label - 1] = 1.0  # 1-based classes, as in a label file
+        return out
+
+    assert_diagnosed(check_one_hot, one_hot, "order", "right values in the wrong order")

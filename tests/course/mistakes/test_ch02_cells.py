@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from helpers import assert_caught, assert_passes
+from helpers import assert_caught, assert_diagnosed, assert_passes
 
 from tinyspore import Parameter, Tensor, nn, ops
 from tinyspore.common.initializer import HeUniform, Uniform, initializer
@@ -446,3 +446,36 @@ def test_dense_bound_from_the_number_of_outputs():
         return np.random.uniform(-1 / np.sqrt(n_out), 1 / np.sqrt(n_out), n_out).astype(np.float32)
 
     assert_caught(check_Dense, _dense_with_default_init(weight, bias), "bound from out_channels")
+
+
+# ----- count_parameters and Sequential: more learner answers ----------------------------------------------
+def test_count_parameters_returns_a_list():
+    def count_parameters(cell):
+        params = list(cell.get_parameters())
+        return [sum(p.size for p in params if p.requires_grad), sum(p.size for p in params)]
+
+    assert_caught(check_count_parameters, count_parameters, "not a tuple")
+
+
+def test_count_parameters_trainable_params_twice():
+    # trainable_params() for both numbers: frozen parameters (requires_grad=False) vanish from the total
+    def count_parameters(cell):
+        trainable = sum(p.size for p in cell.trainable_params())
+        return trainable, sum(p.size for p in cell.trainable_params())
+
+    assert_caught(check_count_parameters, count_parameters, "frozen parameters left out of the total")
+
+
+def test_sequential_applies_the_cells_in_reverse():
+    class Sequential(nn.Cell):
+        def __init__(self, cells):
+            super().__init__()
+            for i, cell in enumerate(cells):
+                setattr(self, str(i), cell)
+
+        def construct(self, x):
+            for cell in reversed(list(self._cells.values())):  # "last layer first", as in backward
+                x = cell(x)
+            return x
+
+    assert_caught(check_Sequential, Sequential, "not chained")

@@ -410,3 +410,52 @@ def test_adam_in_float64_is_fine():
         return _adam(param.astype(np.float64), grad.astype(np.float64), state, lr, beta1, beta2, eps, weight_decay)
 
     assert_passes(check_adam_step, adam_step)
+
+
+# ----- more learner answers ---------------------------------------------------------------------------------
+def test_sgd_learning_rate_applied_twice():
+    # the step is scaled once by lr, then "the update" is scaled again
+    def sgd_step(param, grad, lr, weight_decay=0.0):
+        update = lr * (grad + weight_decay * param)
+        return param - lr * update
+
+    assert_diagnosed(check_sgd_step, sgd_step, "factor", "and 0.1 is `lr` on this case")
+
+
+def test_best_lr_nan_test_with_equality():
+    # `loss == float("nan")` is always False, so nothing is skipped (a Stack Overflow classic)
+    def best_lr(final_losses):
+        kept = {lr: loss for lr, loss in final_losses.items() if loss != float("nan")}
+        return min(kept, key=kept.get)
+
+    assert_caught(check_best_lr, best_lr, "diverged runs not skipped")
+
+
+def test_best_lr_sorted_by_rate():
+    def best_lr(final_losses):
+        finite = sorted(lr for lr, loss in final_losses.items() if math.isfinite(loss))
+        return finite[0]  # the smallest RATE, not the smallest loss
+
+    assert_caught(check_best_lr, best_lr, "smallest learning rate")
+
+
+def test_momentum_returns_the_moment_first():
+    def momentum_step(param, grad, moment, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0):
+        new, moment = reference_momentum_step(param, grad, moment, lr, momentum, use_nesterov, weight_decay)
+        return moment, new
+
+    assert_caught(check_momentum_step, momentum_step, "momentum: pair in the wrong order")
+
+
+def test_adam_t_advanced_after_the_correction():
+    # cs231n assignment 2 (cs231n.github.io issue 179): t starts at 1 and is advanced after it is used,
+    # which is right for step 1 only
+    def adam_step(param, grad, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        grad = grad + weight_decay * param
+        m, v, t = state if state is not None else (np.zeros_like(param), np.zeros_like(param), 1)
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad * grad
+        new = param - lr * math.sqrt(1 - beta2**t) / (1 - beta1**t) * m / (np.sqrt(v) + eps)
+        return new, (m, v, t)  # t is never advanced
+
+    assert_diagnosed(check_adam_step, adam_step, "drift", "right for the first 1 step and wrong from step 2 on")

@@ -4,7 +4,7 @@ that learners really write, each caught with its hint; and the seed tutorial's l
 from __future__ import annotations
 
 import numpy as np
-from helpers import assert_caught, assert_passes
+from helpers import assert_caught, assert_diagnosed, assert_passes
 
 import tinyspore as ms
 from tinyspore import nn, ops
@@ -410,3 +410,53 @@ def test_step_optimizer_writing_into_the_array_is_fine():
             return tuple(True for _ in grads)
 
     assert_passes(check_StepOptimizer, StepOptimizer)
+
+
+def test_step_optimizer_states_reset_in_every_call():
+    class StepOptimizer:
+        def __init__(self, params, step, **hyper):
+            self.parameters, self.step, self.hyper = tuple(params), step, hyper
+
+        def __call__(self, grads):
+            self.states = [None] * len(self.parameters)  # belongs in __init__
+            for i, (param, grad) in enumerate(zip(self.parameters, grads)):
+                new, self.states[i] = self.step(param.asnumpy(), grad.asnumpy(), self.states[i], **self.hyper)
+                param.set_data(new)
+            return (True,) * len(grads)
+
+    assert_caught(check_StepOptimizer, StepOptimizer, "state not kept between calls")
+
+
+
+def test_step_optimizer_without_the_hyperparameters():
+    class StepOptimizer:
+        def __init__(self, params, step, **hyper):
+            self.parameters, self.step, self.hyper = tuple(params), step, hyper
+            self.states = [None] * len(self.parameters)
+
+        def __call__(self, grads):
+            for i, (param, grad) in enumerate(zip(self.parameters, grads)):
+                new, self.states[i] = self.step(param.asnumpy(), grad.asnumpy(), self.states[i])  # no **hyper
+                param.set_data(new)
+            return (True,) * len(grads)
+
+    assert_caught(check_StepOptimizer, StepOptimizer, "hyperparameters not passed")
+
+
+
+def test_step_optimizer_appends_the_states():
+    # the states list grows at every call, and index i keeps reading the state of the FIRST call
+    class StepOptimizer:
+        def __init__(self, params, step, **hyper):
+            self.parameters, self.step, self.hyper = tuple(params), step, hyper
+            self.states = []
+
+        def __call__(self, grads):
+            for i, (param, grad) in enumerate(zip(self.parameters, grads)):
+                state = self.states[i] if i < len(self.states) else None
+                new, state = self.step(param.asnumpy(), grad.asnumpy(), state, **self.hyper)
+                self.states.append(state)
+                param.set_data(new)
+            return (True,) * len(grads)
+
+    assert_diagnosed(check_StepOptimizer, StepOptimizer, "drift", "right for the first 2")
