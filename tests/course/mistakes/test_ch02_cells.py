@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from helpers import assert_caught, assert_diagnosed, assert_passes
+from helpers import assert_caught, assert_passes
 
 from tinyspore import Parameter, Tensor, nn, ops
 from tinyspore.common.initializer import HeUniform, Uniform, initializer
