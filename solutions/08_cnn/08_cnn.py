@@ -39,6 +39,7 @@ import tinyspore as ms
 from tinyspore import Tensor, nn, ops
 from tinyspore.dataset import NumpySlicesDataset, load_digits
 from tinyspore.ops import nn_ops
+from tinyspore.ops.primitives import primitive
 from tinyspore.train import Callback, Model
 from tinyspore_grader import pick
 from tinyspore_grader.checks.ch08_cnn import (
@@ -50,7 +51,6 @@ from tinyspore_grader.checks.ch08_cnn import (
     check_MaxPool2d,
     reference_conv2d,
     reference_conv2d_backward,
-    reference_conv_output_size,
     reference_im2col,
 )
 
@@ -157,8 +157,8 @@ for mode, padding, stride, dilation in [("valid", 0, 1, 1), ("valid", 0, 2, 1), 
 # `pad_mode="pad"`: an int (the same on both sides) or a pair `(before, after)`.
 #
 # Raise a `ValueError` for a `pad_mode` other than `'same'`, `'valid'`, `'pad'` (spelled exactly so, as
-# MindSpore's `Conv2D` wants), and when the kernel's span is larger than the (padded) input, where no window
-# fits at all. Examples: `conv_output_size(8, 3)` is 6; `conv_output_size(9, 3, 2, "same")` is 5;
+# MindSpore's `Conv2D` wants), and, with `'valid'` or `'pad'`, when the kernel's span is larger than the
+# (padded) input, where no window fits at all. Examples: `conv_output_size(8, 3)` is 6; `conv_output_size(9, 3, 2, "same")` is 5;
 # `conv_output_size(11, 3, 2, "pad", (1, 2), 2)` is 5.
 
 # %% nbgrader={"grade": false, "grade_id": "conv_output_size", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -477,7 +477,7 @@ class MaxPool2d:
 
     def backward(self, grad_out):
         ### BEGIN SOLUTION
-        (kh, kw), (sh, sw) = self.kernel, self.stride
+        kw, (sh, sw) = self.kernel[1], self.stride
         dx = np.zeros(self.x_shape, dtype=grad_out.dtype)
         n, c, ho, wo = grad_out.shape
         images, channels = np.ogrid[:n, :c]
@@ -545,12 +545,16 @@ print("parameters:", sum(p.asnumpy().size for p in net.trainable_params()))
 
 # %%
 mean, std = x_train.mean(), x_train.std()
-train_ds = NumpySlicesDataset({"image": (x_train - mean) / std, "label": y_train}, shuffle=True).batch(16)
-test_ds = NumpySlicesDataset({"image": (x_test - mean) / std, "label": y_test}, shuffle=False).batch(150)
+train_images, test_images = (x_train - mean) / std, (x_test - mean) / std
+train_ds = NumpySlicesDataset({"image": train_images, "label": y_train}, shuffle=True).batch(16)
+test_ds = NumpySlicesDataset({"image": test_images, "label": y_test}, shuffle=False).batch(150)
 
 
 class EpochReport(Callback):
-    """After every epoch: the mean training loss of its steps and the accuracy on the test set."""
+    """After every epoch: the mean training loss of its steps and the accuracy of `net` on the test set."""
+
+    def __init__(self, net):
+        self.net = net
 
     def on_train_epoch_begin(self, run_context):
         self.losses = []
@@ -560,14 +564,14 @@ class EpochReport(Callback):
 
     def on_train_epoch_end(self, run_context):
         epoch = run_context.original_args().cur_epoch_num
-        accuracy = model.eval(test_ds)["accuracy"]
+        accuracy = np.mean(self.net(Tensor(test_images)).asnumpy().argmax(axis=1) == y_test)
         print(f"epoch {epoch:2d}  train loss {np.mean(self.losses):.4f}  test accuracy {accuracy:.3f}")
 
 
 model = Model(net, nn.CrossEntropyLoss(), nn.Adam(net.trainable_params(), learning_rate=0.002),
               metrics={"accuracy"})
 start = time.perf_counter()
-model.train(10, train_ds, callbacks=[EpochReport()])
+model.train(10, train_ds, callbacks=[EpochReport(net)])
 train_seconds = time.perf_counter() - start
 
 # %%
@@ -575,7 +579,7 @@ train_seconds = time.perf_counter() - start
 print(f"10 epochs in {train_seconds:.1f} s")
 
 # %%
-test_accuracy = model.eval(test_ds)["accuracy"]
+test_accuracy = model.eval(test_ds)["accuracy"]  # Model's own Accuracy metric, over the batches of test_ds
 print(f"test accuracy {test_accuracy:.3f}: {round((1 - test_accuracy) * len(y_test))} of {len(y_test)} digits misread")
 
 # %% [markdown]
@@ -607,7 +611,7 @@ plt.show()
 # right in some, the horizontal bars or the left edge in others.
 
 # %%
-one = Tensor((x_test[:1] - mean) / std)
+one = Tensor(test_images[:1])
 feature_maps = net.relu(net.conv1(one)).asnumpy()[0]   # (16, 8, 8)
 fig, axes = plt.subplots(2, 9, figsize=(9, 2.4))
 axes[0, 0].imshow(x_test[0, 0], cmap="gray_r")
@@ -628,7 +632,7 @@ plt.show()
 # foot looks much like a 2.
 
 # %%
-predicted = net(Tensor((x_test - mean) / std)).asnumpy().argmax(axis=1)
+predicted = net(Tensor(test_images)).asnumpy().argmax(axis=1)
 confusion = np.zeros((10, 10), np.int64)
 np.add.at(confusion, (y_test, predicted), 1)
 wrong = np.flatnonzero(predicted != y_test)
@@ -653,7 +657,7 @@ for k, index in enumerate(wrong[:8]):
 plt.show()
 
 # %% [markdown]
-# ## 10. The trained network, on your pieces
+# ## 10. The network on your pieces
 #
 # The trained weights do not care who computes the convolution. Run the test set through the network again,
 # with the convolutions done by your `conv2d` (padding 1 is `'same'` for a 3×3 kernel at stride 1) and the
@@ -672,10 +676,57 @@ def forward_with_my_pieces(x):
     return net.fc3(net.relu(net.fc2(net.relu(net.fc1(Tensor(x.reshape(len(x), -1))))))).asnumpy()
 
 
-mine = forward_with_my_pieces((x_test - mean) / std)
-engine_logits = net(Tensor((x_test - mean) / std)).asnumpy()
+mine = forward_with_my_pieces(test_images)
 print(f"test accuracy with your conv2d and MaxPool2d: {np.mean(mine.argmax(axis=1) == y_test):.3f};"
-      f" same logits as the engine's: {np.allclose(mine, engine_logits, atol=1e-4)}")
+      f" same logits as the engine's: {np.allclose(mine, net(Tensor(test_images)).asnumpy(), atol=1e-4)}")
+
+# %% [markdown]
+# Now training. Chapter 04 showed how the engine records each operation with its backward rule; the engine
+# makes such an operation from a function that returns `(output, backward)`. So your forward and backward
+# become engine operations in a few lines, wrapped in Cells, and `Model.train` uses them like any other layer:
+# the gradients of the two convolution layers and of the pooling now come from your code.
+
+# %%
+@primitive(inputs=2)
+def my_convolution(x, weight, padding):
+    """Your conv2d as an engine op (stride 1): its output, and your conv2d_backward as its backward rule."""
+    return my_conv2d(x, weight, 1, padding), lambda g: my_conv2d_backward(x, weight, g, 1, padding)
+
+
+@primitive(inputs=1)
+def my_max_pool(x, size):
+    """Your MaxPool2d as an engine op: forward now, its backward when autodiff asks."""
+    pool = MyMaxPool2d(size, size)
+    return pool.forward(x), lambda g: (pool.backward(g),)
+
+
+class MyConv2d(nn.Cell):
+    """A 'same' convolution layer on your pieces, with the weight and bias of an nn.Conv2d."""
+
+    def __init__(self, conv):
+        super().__init__()
+        self.weight, self.bias = conv.weight, conv.bias
+        self.padding = conv.weight.shape[-1] // 2
+
+    def construct(self, x):
+        return ops.bias_add(my_convolution(x, self.weight, self.padding), self.bias)
+
+
+class MyMaxPool(nn.Cell):
+    def construct(self, x):
+        return my_max_pool(x, 2)
+
+
+ms.set_seed(0)                                           # the same start as section 8
+own_net = LeNet()
+own_net.conv1, own_net.conv2, own_net.pool = MyConv2d(own_net.conv1), MyConv2d(own_net.conv2), MyMaxPool()
+own_ds = NumpySlicesDataset({"image": train_images, "label": y_train}, shuffle=True).batch(16)
+own_model = Model(own_net, nn.CrossEntropyLoss(), nn.Adam(own_net.trainable_params(), learning_rate=0.002))
+own_model.train(3, own_ds, callbacks=[EpochReport(own_net)])
+
+# %% [markdown]
+# The same three first epochs as in section 8: your pieces compute what the engine computes, forward and
+# backward, so the training follows the same path.
 
 # %% [markdown]
 # ## Summary

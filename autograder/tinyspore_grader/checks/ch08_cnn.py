@@ -42,6 +42,14 @@ ANSWERED_BY = {
 }
 
 
+# The exercises' own words for the shared diagnoses (see tinyspore_grader.diagnose.MESSAGES).
+EXPLAIN = {
+    "in_place": ("`{name}` changed its input `{argument}` in place, but the caller (the layer below, or the "
+                 "next backward step) still needs it as it was: write the results into a new array (np.pad, "
+                 "np.zeros, .copy()) instead of into `{argument}`."),
+}
+
+
 def _rng(hidden: bool, salt: int) -> np.random.Generator:
     return np.random.default_rng(800 + 100 * salt + (7 if hidden else 0))
 
@@ -186,7 +194,7 @@ def check_conv_output_size(conv_output_size: Any, hidden: bool = False) -> None:
     """Exercise 08.1: conv_output_size(size, kernel, stride, pad_mode, padding, dilation) -> int, MindSpore's rule."""
     run_check("08.1", "conv_output_size", conv_output_size, _output_size_cases(hidden),
               reference=reference_conv_output_size, mistakes=CONV_OUTPUT_SIZE_MISTAKES, same=_same_int,
-              match=_same_int)
+              match=_same_int, explain=EXPLAIN)
 
 
 # ----- 08.2 im2col --------------------------------------------------------------------------------------
@@ -290,7 +298,8 @@ IM2COL_MISTAKES = [
 
 def check_im2col(im2col: Any, hidden: bool = False) -> None:
     """Exercise 08.2: im2col(xp (N, C, Hp, Wp), (kh, kw), stride, dilation) -> (N, C*kh*kw, Ho*Wo)."""
-    run_check("08.2", "im2col", im2col, _im2col_cases(hidden), reference=reference_im2col, mistakes=IM2COL_MISTAKES)
+    run_check("08.2", "im2col", im2col, _im2col_cases(hidden), reference=reference_im2col, mistakes=IM2COL_MISTAKES,
+              explain=EXPLAIN)
 
 
 # ----- 08.3 conv2d --------------------------------------------------------------------------------------
@@ -370,9 +379,11 @@ CONV2D_MISTAKES = [
             "(N, O, Ho, Wo) scrambles the channels. Compute `weight_matrix @ cols` -> (N, O, Ho*Wo) instead "
             "(or transpose before reshaping).",
             wrong=_conv_variant(transpose_out=False)),
-    Mistake("stride not passed to im2col", "pass the stride on to im2col: with stride 2 the output is about half as large.",
+    Mistake("stride not passed to im2col",
+            "pass the stride on to im2col: with stride 2 the output is about half as large.",
             wrong=_conv_variant(stride_used=False)),
-    Mistake("dilation not passed to im2col", "pass the dilation on to im2col: it spreads the kernel's taps over the input.",
+    Mistake("dilation not passed to im2col",
+            "pass the dilation on to im2col: it spreads the kernel's taps over the input.",
             wrong=_conv_variant(dilation_used=False)),
     Mistake("Ho and Wo swapped",
             "reshape the product to (N, O, Ho, Wo): height first. With a non-square output the two differ.",
@@ -386,7 +397,7 @@ CONV2D_MISTAKES = [
 def check_conv2d(conv2d: Any, hidden: bool = False) -> None:
     """Exercise 08.3: conv2d(x (N, C, H, W), weight (O, C, kh, kw), stride, padding, dilation) -> (N, O, Ho, Wo)."""
     run_check("08.3", "conv2d", conv2d, _conv_cases(hidden, 3), reference=reference_conv2d,
-              mistakes=CONV2D_MISTAKES, same=_close, match=_close)
+              mistakes=CONV2D_MISTAKES, same=_close, match=_close, explain=EXPLAIN)
 
 
 # ----- 08.4 conv2d_backward ---------------------------------------------------------------------------------
@@ -503,7 +514,7 @@ def check_conv2d_backward(conv2d_backward: Any, hidden: bool = False) -> None:
     """Exercise 08.4: conv2d_backward(x, weight, grad_out, stride, padding, dilation) -> (dx, dw)."""
     run_check("08.4", "conv2d_backward", conv2d_backward, _backward_cases(hidden),
               reference=reference_conv2d_backward, mistakes=CONV2D_BACKWARD_MISTAKES, call=_backward_call,
-              same=_close, match=_close)
+              same=_close, match=_close, explain=EXPLAIN)
 
 
 # ----- 08.5 MaxPool2d ---------------------------------------------------------------------------------------
@@ -671,7 +682,7 @@ def check_MaxPool2d(MaxPool2d: Any, hidden: bool = False) -> None:  # noqa: N802
     """Exercise 08.5: MaxPool2d(kernel_size, stride) with forward(x) -> out and backward(grad_out) -> dx."""
     run_check("08.5", "MaxPool2d", MaxPool2d, _pool_cases(hidden), reference=ReferenceMaxPool2d,
               mistakes=MAX_POOL2D_MISTAKES, call=_pool_call, same=_close, match=_close,
-              describe_case=_describe_pool)
+              describe_case=_describe_pool, explain=EXPLAIN)
 
 
 reference_max_pool2d = ReferenceMaxPool2d

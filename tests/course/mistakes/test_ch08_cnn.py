@@ -556,7 +556,7 @@ def test_maxpool_gradient_everywhere():
     class MaxPool2d(_Pool):
         def backward(self, grad_out):
             dx = np.zeros_like(self.x)
-            for (a, b, rows, cols), window, g in self._each_window(grad_out):
+            for (a, b, rows, cols), _window, g in self._each_window(grad_out):
                 dx[a, b, rows, cols] += g
             return dx
 
