@@ -18,13 +18,25 @@ from .autodiff import GradOperation, grad, value_and_grad
 from .common.initializer import initializer
 from .common.seed import get_seed, set_seed
 from .context import COMPATIBLE, GRAPH_MODE, LAX, PYNATIVE_MODE, STRICT, get_context, jit, set_context
-from . import ops, nn, dataset, train
+from . import ops, nn, dataset, train, mindrecord
 from .train import (Callback, CheckpointConfig, EarlyStopping, History, LambdaCallback, LossMonitor, Model,
                     ModelCheckpoint, RunContext, TimeMonitor, load_checkpoint, load_param_into_net,
                     save_checkpoint)
 
-allocator.keep_freed_memory()
 ParameterTuple = tuple
+
+
+def export(net: object, *inputs: object, file_name: str = "", file_format: str = "MINDIR", **kwargs: object) -> None:
+    """Not implemented: MindSpore writes a compiled graph (MindIR, ONNX, AIR); tinyspore has no graph
+    compiler. Save the parameters with `save_checkpoint` instead."""
+    raise NotImplementedError(f"export(file_format={file_format!r}) is not implemented: tinyspore has no graph "
+                              f"compiler to export; save the parameters with save_checkpoint(net, 'net.ckpt')")
+
+
+def load(file_name: str, **kwargs: object) -> None:
+    """Not implemented: loading a MindIR graph (see `export`)."""
+    raise NotImplementedError(f"load({file_name!r}): loading a MindIR graph is not implemented in tinyspore; "
+                              f"rebuild the network and use load_checkpoint + load_param_into_net")
 __version__ = "0.1.0"
 
 __all__ = [

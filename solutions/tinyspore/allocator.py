@@ -1,6 +1,9 @@
-"""How the engine asks the C allocator to treat its arrays (imported once by `tinyspore`).
+"""An opt-in allocator setting for speed: `tinyspore.allocator.keep_freed_memory()`.
 
-This is process-wide, so it lives here, in one place, rather than in the op that needed it most.
+`import tinyspore` never calls it: it changes how glibc's malloc behaves for the whole Python process
+(every library in it, not only tinyspore), and importing a library should not do that behind your back.
+Call it yourself at the start of a training script if the trade (more memory kept, fewer page faults)
+suits you; `python3 dev.py bench cnn` shows what it buys.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ _MODULES = {
     "mindspore.dataset.vision": "tinyspore.dataset.vision",
     "mindspore.dataset.transforms": "tinyspore.dataset.transforms",
     "mindspore.dataset.config": "tinyspore.dataset.config",
+    "mindspore.dataset.text": "tinyspore.dataset.text",
+    "mindspore.mindrecord": "tinyspore.mindrecord",
     "mindspore.train": "tinyspore.train",
     "mindspore.train.callback": "tinyspore.train.callback",
     "mindspore.train.metrics": "tinyspore.train.metrics",

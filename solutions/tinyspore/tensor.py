@@ -342,11 +342,20 @@ class Tensor:
     def mean(self, axis: Any = None, keep_dims: bool = False) -> Tensor:
         return P.reduce_mean(self, axis, keep_dims)
 
-    def max(self, axis: Any = None, keepdims: bool = False, *, keep_dims: bool | None = None) -> Tensor:
-        return P.reduce_max(self, axis, keepdims if keep_dims is None else keep_dims)
+    def max(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool = False) -> Any:
+        """MindSpore 2.10's two forms: `x.max(dim)` (or `dim=`) gives `(values, indices)`; `x.max()` and
+        `x.max(axis=..., keepdims=...)` give the values only."""
+        if dim is None:
+            return P.reduce_max(self, axis, keepdims)
+        return P.reduce_max(self, dim, keepdim), self.argmax(dim, keepdim)
 
-    def min(self, axis: Any = None, keepdims: bool = False, *, keep_dims: bool | None = None) -> Tensor:
-        return P.reduce_min(self, axis, keepdims if keep_dims is None else keep_dims)
+    def min(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool = False) -> Any:
+        """As `max`: `x.min(dim)` gives `(values, indices)`, `x.min(axis=...)` the values."""
+        if dim is None:
+            return P.reduce_min(self, axis, keepdims)
+        return P.reduce_min(self, dim, keepdim), self.argmin(dim, keepdim)
 
     def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(np.argmax(self._data, axis=axis, keepdims=keepdims), dtype=np.int64))

@@ -132,7 +132,7 @@ def test_unsupported_flags_raise_not_implemented():
     lambda: ds.GeneratorDataset([1, 2], "x", shufle=False),
     lambda: ds.NumpySlicesDataset([1, 2]).batch(2, drop_reminder=True),
     lambda: ds.NumpySlicesDataset([1, 2]).map(lambda x: x, input_column="column_0"),
-    lambda: Tensor([1.0]).max(keepdim=True),
+    lambda: Tensor([1.0]).max(axis=0, keep_dims=True),
     lambda: nn.CellList([nn.ReLU()], auto_prefx=False),
     lambda: ms.jit(lambda x: x, jit_levle="O1"),
 ])
@@ -156,6 +156,8 @@ def test_no_engine_function_swallows_keywords():
         ("metrics.py", "get_metric_fn"),     # passed to the metric's class
         ("context.py", "run"),               # jit's wrapper: passed on to the user's function
         ("unsupported.py", "refuse_unsupported"),  # the helper that refuses options by name
+        ("mindrecord.py", "__init__"),       # these always raise NotImplementedError, whatever they are given
+        ("text.py", "__init__"), ("text.py", "from_dataset"), ("__init__.py", "export"), ("__init__.py", "load"),
     }
     root = pathlib.Path(ms.__file__).parent
     found = set()
@@ -306,3 +308,54 @@ def test_save_checkpoint_takes_a_list_of_parameters(tmp_path):
     np.testing.assert_array_equal(loaded["weight"].asnumpy(), np.ones((2, 3)))
     with pytest.raises(TypeError, match=r"save_obj\[0\]"):
         ms.save_checkpoint([Tensor([1.0])], path)
+
+
+def test_tensor_max_and_min_in_mindspore_210s_two_forms():
+    m = Tensor(np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]]), ms.float32)
+    values, indices = m.max(1)  # MindSpore 2.10: (values, indices) for a dim
+    np.testing.assert_array_equal(values.asnumpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(indices.asnumpy(), [2, 1])
+    values, indices = m.min(0, True)
+    assert values.shape == indices.shape == (1, 3)
+    np.testing.assert_array_equal(m.max(axis=1).asnumpy(), [3.0, 4.0])  # with axis=, the values only
+    assert m.max(axis=1, keepdims=True).shape == (2, 1)
+    assert float(m.max()) == 4.0
+
+
+def test_mindrecord_text_and_export_say_they_are_not_implemented():
+    from tinyspore import mindrecord
+    from tinyspore.dataset import text
+
+    with pytest.raises(NotImplementedError, match="FileWriter is MindSpore's MindRecord file format"):
+        mindrecord.FileWriter(file_name="test.mindrecord", shard_num=1)
+    with pytest.raises(NotImplementedError, match="MindDataset"):
+        ds.MindDataset("test.mindrecord")
+    with pytest.raises(NotImplementedError, match="dataset.text.Vocab.from_dataset"):
+        text.Vocab.from_dataset(None)
+    with pytest.raises(NotImplementedError, match="dataset.text.PythonTokenizer"):
+        text.PythonTokenizer(str.split)
+    with pytest.raises(NotImplementedError, match="MINDIR"):
+        ms.export(nn.ReLU(), Tensor([1.0]), file_name="model", file_format="MINDIR")
+    with pytest.raises(NotImplementedError, match="MindIR"):
+        ms.load("model.mindir")
+
+
+def test_import_changes_no_process_wide_state(tmp_path):
+    """`import tinyspore` must not call mallopt (or anything like it): checked in a fresh process."""
+    import subprocess
+    import sys
+
+    code = ("import ctypes, sys\n"
+            "calls = []\n"
+            "libc = ctypes.CDLL(None)\n"
+            "class Spy:\n"
+            "    def __init__(self, lib): self.lib = lib\n"
+            "    def __getattr__(self, name):\n"
+            "        calls.append(name)\n"
+            "        return getattr(self.lib, name)\n"
+            "real = ctypes.CDLL\n"
+            "ctypes.CDLL = lambda *a, **k: Spy(real(*a, **k))\n"
+            "import tinyspore, tinyspore.compat\n"
+            "print(calls)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", f"import tinyspore called into the C library: {out.stdout}"

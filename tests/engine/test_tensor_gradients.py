@@ -36,8 +36,8 @@ DIFFERENTIABLE = {
     "squeeze": lambda t: t[:1].squeeze(0), "flatten": lambda t: t.flatten(), "ravel": lambda t: t.ravel(),
     "reshape": lambda t: t.reshape(3, 2), "view": lambda t: t.view((3, 2)), "transpose": lambda t: t.transpose(),
     "permute": lambda t: t.permute(1, 0), "swapaxes": lambda t: t.swapaxes(0, 1),
-    "sum": lambda t: t.sum(axis=1), "mean": lambda t: t.mean(axis=0), "max": lambda t: t.max(axis=1),
-    "min": lambda t: t.min(axis=0),
+    "sum": lambda t: t.sum(axis=1), "mean": lambda t: t.mean(axis=0), "max": lambda t: t.max(axis=1) + t.max(0)[0].sum(),
+    "min": lambda t: t.min(axis=0) + t.min(1, True)[0],
 }
 # bool or integer results: their derivative is 0 wherever it exists, and they carry no graph
 INTEGER_OR_BOOL = {

@@ -9,7 +9,7 @@ IDX-file reader), `digits` (scikit-learn's 8x8 digits, no download), `transforms
 for `.map`: TypeCast, Rescale, Normalize, HWC2CHW, ...).
 """
 
-from . import config, transforms, vision
+from . import config, text, transforms, vision
 from .datasets import (
     BatchDataset,
     Dataset,
@@ -26,10 +26,11 @@ from .datasets import (
 )
 from .digits import digits_dataset, load_digits, split_train_test
 from .mnist import MnistDataset, read_idx
+from ..mindrecord import MindDataset  # not implemented: says why
 
 __all__ = [
     "Dataset", "NumpySlicesDataset", "GeneratorDataset", "MnistDataset", "BatchDataset", "ShuffleDataset",
     "MapDataset", "RepeatDataset", "TakeDataset", "ProjectDataset", "RenameDataset", "TupleIterator",
     "DictIterator", "load_digits", "split_train_test", "digits_dataset", "read_idx", "transforms", "vision",
-    "config",
+    "config", "text", "MindDataset",
 ]
