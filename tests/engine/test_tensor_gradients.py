@@ -61,6 +61,7 @@ REFUSED = {"__setitem__"}
 
 def _public_names(cls: type) -> set[str]:
     own = {n for n in dir(cls) if not n.startswith("_") or (n.startswith("__") and n not in dir(object))}
+    own.discard("__slotnames__")  # a cache that copy/pickle add to the class, not a method
     return own | {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
 
 
