@@ -98,7 +98,7 @@ def conv2d_loops(x, weight):
     return out
 
 
-# Two hand-made filters: one responds to vertical edges (dark to the left, ink to the right), one to horizontal.
+# Two hand-made filters: one responds to vertical edges (blank on the left, ink on the right), one to horizontal.
 edges = np.array([[[[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]],
                   [[[-1, -1, -1], [0, 0, 0], [1, 1, 1]]]], dtype=np.float32)   # (O=2, C=1, 3, 3)
 digit = x_train[:1]                                                             # one image, (1, 1, 8, 8)
@@ -268,8 +268,9 @@ check_im2col(im2col, hidden=True)
 # Write `conv2d(x, weight, stride=1, padding=0, dilation=1)` for x (N, C, H, W) and weight (O, C, kh, kw):
 # pad H and W with `padding` zeros on every side (MindSpore's `pad_mode='pad'`), take the columns, multiply,
 # reshape to (N, O, Ho, Wo). Keep x's dtype. Use `my_im2col`, defined in the next cell: it is your im2col
-# once it passes its check, the reference one until then, so this exercise does not depend on the previous
-# one. (Calling `ops.conv2d` or `nn.Conv2d` is not an answer: the point is to build them.)
+# once it passes its check, the reference one until then (and the check always runs your conv2d with the
+# reference im2col), so this exercise does not depend on the previous one. (Calling `ops.conv2d` or
+# `nn.Conv2d` is not an answer: the point is to build them.)
 
 # %%
 my_im2col = pick(im2col, reference_im2col, check_im2col)

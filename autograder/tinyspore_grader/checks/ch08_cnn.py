@@ -17,6 +17,7 @@ check can run the learner's code in another process and get plain data back (arr
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -310,6 +311,28 @@ def reference_conv2d(x: np.ndarray, weight: np.ndarray, stride: int = 1, padding
     return out.asnumpy()
 
 
+@contextlib.contextmanager
+def _reference_im2col_in(fn: Any):
+    """While checking conv2d or conv2d_backward, the `my_im2col` their code calls is the reference im2col, so
+    that an im2col that passes its visible check but not its hidden one costs no points here (no cascade)."""
+    namespace = getattr(fn, "__globals__", None)
+    if not isinstance(namespace, dict) or "my_im2col" not in namespace:
+        yield
+        return
+    saved = namespace["my_im2col"]
+    namespace["my_im2col"] = reference_im2col
+    try:
+        yield
+    finally:
+        namespace["my_im2col"] = saved
+
+
+def _conv_call(fn: Any, case: Case) -> Any:
+    """Run conv2d on the case, with the reference im2col as `my_im2col`."""
+    with _reference_im2col_in(fn):
+        return fn(*case.args, **case.kwargs)
+
+
 def _conv_cases(hidden: bool, salt: int) -> list[Case]:
     rng = _rng(hidden, salt)
     # (x shape, weight shape, stride, padding, dilation)
@@ -397,7 +420,7 @@ CONV2D_MISTAKES = [
 def check_conv2d(conv2d: Any, hidden: bool = False) -> None:
     """Exercise 08.3: conv2d(x (N, C, H, W), weight (O, C, kh, kw), stride, padding, dilation) -> (N, O, Ho, Wo)."""
     run_check("08.3", "conv2d", conv2d, _conv_cases(hidden, 3), reference=reference_conv2d,
-              mistakes=CONV2D_MISTAKES, same=_close, match=_close, explain=EXPLAIN)
+              mistakes=CONV2D_MISTAKES, call=_conv_call, same=_close, match=_close, explain=EXPLAIN)
 
 
 # ----- 08.4 conv2d_backward ---------------------------------------------------------------------------------
@@ -425,9 +448,10 @@ def _backward_cases(hidden: bool) -> list[Case]:
 
 
 def _backward_call(fn: Any, case: Case) -> Any:
-    """Run the answer (run_check gives it copies and names any input it changes); a list [dx, dw] counts as
-    the tuple (dx, dw)."""
-    result = fn(*case.args)
+    """Run the answer (run_check gives it copies and names any input it changes) with the reference im2col as
+    `my_im2col`; a list [dx, dw] counts as the tuple (dx, dw)."""
+    with _reference_im2col_in(fn):
+        result = fn(*case.args)
     return tuple(result) if isinstance(result, list) else result
 
 

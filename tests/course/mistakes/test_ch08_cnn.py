@@ -695,3 +695,18 @@ def test_backward_scaling_grad_out_in_place_is_named():
 
     message = failure(check_conv2d_backward, conv2d_backward)
     assert "grad_out" in message and "in place" in message, message
+
+
+def test_conv2d_is_checked_with_the_reference_im2col():
+    """No cascade: a conv2d built on a wrong `my_im2col` from the notebook still passes if conv2d is right."""
+    namespace = {"np": np, "my_im2col": lambda xp, kernel, stride=1, dilation=1: 0 * reference_im2col(xp, kernel)}
+    exec("def conv2d(x, weight, stride=1, padding=0, dilation=1):\n"
+         "    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))\n"
+         "    o, c, kh, kw = weight.shape\n"
+         "    ho = (xp.shape[2] - dilation * (kh - 1) - 1) // stride + 1\n"
+         "    wo = (xp.shape[3] - dilation * (kw - 1) - 1) // stride + 1\n"
+         "    return (weight.reshape(o, -1) @ my_im2col(xp, (kh, kw), stride, dilation)).reshape(len(x), o, ho, wo)\n",
+         namespace)
+    wrong_im2col = namespace["my_im2col"]
+    assert_passes(check_conv2d, namespace["conv2d"])
+    assert namespace["my_im2col"] is wrong_im2col  # put back after the check
