@@ -19,6 +19,7 @@ Every `call` below runs the answer on plain inputs (arrays, numbers, strings) an
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from tinyspore.nn.wrap import TrainOneStepCell, WithLossCell
 from tinyspore.train import Callback, CallbackParam, Metric, RunContext
 from tinyspore.train import EarlyStopping as EngineEarlyStopping
 from tinyspore.train.metrics import Accuracy as EngineAccuracy
-from tinyspore_grader import Case, Mistake, Raised, run_check, same
+from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same
 
 # What each exercise must build itself: the engine's (or a library's) implementation of that very answer.
 # An answer that calls one of these while it is graded is delegating, not answering (issue 9's grader
@@ -141,7 +142,8 @@ def _batch_rows_call(fn: Any, case: Case) -> Any:
     stream = RowStream(rows)
     result = fn(stream, batch_size, drop_remainder=drop_remainder)
     if result is None or not hasattr(result, "__iter__"):
-        return f"batch_rows gave {type(result).__name__}, not an iterator of batches"
+        raise BadReturn(f"`batch_rows` returned {type(result).__name__}, not batches: yield each batch "
+                        f"(a generator function) or return an iterable of them.")
     batches = list(itertools.islice(iter(result), take)) if take else list(result)
     return (_layout(batches), *_columns(batches), f"{stream.read} rows read from the stream")
 
@@ -222,6 +224,24 @@ def _batching(keep_last: str = "flag", stack: str = "stack", reset: bool = True,
     return batch_rows
 
 
+def _only_dtypes_differ(case: Case, got: Any) -> bool:
+    """The batches have the right shapes and values but another dtype in some column."""
+    if not (isinstance(got, tuple) and got and isinstance(got[0], str)):
+        return False
+    expected = _batch_rows_call(reference_batch_rows, case)
+    without_dtypes = re.compile(r"\b(?:float|int|uint)\d+ ")
+    return (got[0] != expected[0] and without_dtypes.sub("", got[0]) == without_dtypes.sub("", expected[0])
+            and len(got) == len(expected)
+            and all(np.array_equal(g, e) for g, e in zip(got[1:-1], expected[1:-1])))
+
+
+def _cast_to_float32(batch_rows: Any):
+    def cast(rows, batch_size, drop_remainder=False):
+        for batch in batch_rows(rows, batch_size, drop_remainder):
+            yield tuple(column.astype(np.float32) for column in batch)
+    return cast
+
+
 BATCH_ROWS_MISTAKES = [
     Mistake("needs len() or indexing",
             "rows arrive one at a time, like the rows of a dataset's source: you cannot ask for len(rows) or "
@@ -259,6 +279,10 @@ BATCH_ROWS_MISTAKES = [
             "is one (stacking an empty list fails).",
             wrong=_batching(empty_last=True),
             detect=_raised(ValueError, "need at least one array")),
+    Mistake("dtype not kept",
+            "a batch keeps each column's dtype (np.stack does): int32 labels stay int32, because the loss "
+            "needs class indices; do not convert the columns with a dtype of your own.",
+            wrong=_cast_to_float32(reference_batch_rows), detect=_only_dtypes_differ),
     Mistake("all rows read before the first batch",
             "a pipeline is lazy: yield each batch as soon as its rows have arrived, without reading the whole "
             "stream first (`list(rows)` reads everything; a real dataset may not even fit in memory).",
@@ -337,7 +361,7 @@ def _accuracy_cases(hidden: bool) -> list[Case]:
     if not hidden:
         scripts = [
             ([_batch(rng, 6, 3, 4), ("eval",)], False, "one batch"),
-            ([_batch(rng, 5, 4, 3), _batch(rng, 2, 4, 0), ("eval",)], False, "two batches of different sizes"),
+            ([_batch(rng, 5, 4, 3), _batch(rng, 2, 4, 1), ("eval",)], False, "two batches of different sizes"),
             ([_batch(rng, 4, 3, 3), ("eval",), _batch(rng, 4, 3, 1), ("eval",)], True, "eval after each batch"),
             ([_batch(rng, 4, 3, 0), ("clear",), _batch(rng, 3, 3, 2), ("eval",)], False, "clear() in between"),
             ([_batch(rng, 4, 3, 1, one_hot=True), _batch(rng, 5, 3, 5, one_hot=True), ("eval",)], False,
@@ -436,8 +460,7 @@ ACCURACY_MISTAKES = [
             and (_raised(ZeroDivisionError)(case, got) or got == (float("nan"),))),
     Mistake("Tensors not converted",
             "y_pred and y may be Tensors: convert them with `.asnumpy()` first, then work with NumPy.",
-            detect=lambda case, got: case.args[2] and isinstance(got, Raised)
-            and not isinstance(got.error, (RuntimeError, NotImplementedError))),
+            detect=lambda case, got: case.args[2] and isinstance(got, Raised) and "Tensor" in str(got.error)),
 ]
 
 
@@ -688,13 +711,16 @@ def reference_early_stopping(monitor: str = "eval_loss", min_delta: float = 0, p
     return EngineEarlyStopping(monitor=monitor, min_delta=min_delta, patience=patience, mode=mode)
 
 
+_TRAIN_LOSSES = (0.5, 0.6, 0.55, 0.5, 0.52, 0.45, 0.47, 0.4)  # the last batch's loss: noisy, its own pattern
+
+
 def _curve(values: list, monitor: str, rng: np.random.Generator) -> list:
     """Epoch triples (accuracy, eval_loss, train_loss): `values` for the monitored one, unrelated values for
-    the other, and a training loss that stays flat (so that watching it gives its own, telling result)."""
+    the other, and a training loss with a pattern of its own (so that watching it gives a telling result)."""
     rows = []
-    for v in values:
+    for v, train_loss in zip(values, itertools.cycle(_TRAIN_LOSSES)):
         other = round(float(rng.uniform(0.05, 0.95)), 3)
-        rows.append((v, other, 0.25) if monitor == "accuracy" else (other, v, 0.25))
+        rows.append((v, other, train_loss) if monitor == "accuracy" else (other, v, train_loss))
     return rows
 
 

@@ -248,6 +248,20 @@ def test_batch_rows_yields_whatever_is_left():
     assert_caught(check_batch_rows, batch_rows, "an empty batch at the end")
 
 
+def test_batch_rows_makes_float_arrays():
+    def batch_rows(rows, batch_size, drop_remainder=False):
+        batch = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == batch_size:
+                yield tuple(np.array(col, dtype=np.float64) for col in zip(*batch))
+                batch = []
+        if batch and not drop_remainder:
+            yield tuple(np.array(col, dtype=np.float64) for col in zip(*batch))
+
+    assert_caught(check_batch_rows, batch_rows, "dtype not kept")
+
+
 def test_batch_rows_reads_everything_first():
     def batch_rows(rows, batch_size, drop_remainder=False):
         rows = list(rows)
@@ -866,3 +880,4 @@ def test_train_epoch_never_stops():
 
 def test_train_epoch_returns_on_stop():
     assert_caught(check_train_epoch, _epoch(stop="return"), "stop skips on_train_epoch_end")
+
