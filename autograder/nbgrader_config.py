@@ -18,8 +18,10 @@ c.CourseDirectory.course_id = "tinyspore"
 c.CourseDirectory.root = HERE
 c.CourseDirectory.source_directory = os.path.join(REPO, "solutions")
 c.CourseDirectory.release_directory = os.path.join(REPO, "course")
-# What must not reach course/: the chapter's text source (NN_topic.py, its jupytext twin), caches, checkpoints.
+# What must not reach course/: the chapter's text sources (NN_topic.py, its jupytext twin, and the other
+# editions' prose NN_topic.zh.md), caches, checkpoints.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "[0-9][0-9]_*.py",
+                            "[0-9][0-9]_*.md",
                             ".pytest_cache"]
 
 # The exchange (release/fetch/submit between accounts on one teaching server) lives in this folder, outside

@@ -3,6 +3,11 @@
     python -m tinyspore_grader build [CHAPTER ...]     solutions/NN_topic/NN_topic.py -> executed .ipynb
     python -m tinyspore_grader release [CHAPTER ...]   course/ from solutions/ (nbgrader generate_assignment)
     python -m tinyspore_grader check [PATH ...]        the learner's self-check: run notebooks, print a table
+    python -m tinyspore_grader editions [--sync] [CHAPTER ...]   which Chinese cells are missing or stale
+    python -m tinyspore_grader messages [--update]     which messages have no Chinese translation
+
+`build` and `release` take `--lang zh` for the Chinese edition (solutions/zh/, course/zh/; see
+tinyspore_grader.editions): the English .py's cells with the Chinese prose of NN_topic.zh.md.
 
 CHAPTER is `01_tensors`, `01` or a path to the chapter folder; no CHAPTER means every chapter.
 After editing a chapter's .py: `build` it, then `release` it (or `build --release`).
@@ -23,29 +28,64 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument("--release", action="store_true", help="also regenerate the chapters in course/")
     p_release = sub.add_parser("release", help="regenerate course/ from solutions/ with nbgrader")
     p_release.add_argument("chapters", nargs="*")
+    for p in (p_build, p_release):
+        p.add_argument("--lang", choices=["en", "zh"], default="en", help="the edition (default: en)")
+    p_editions = sub.add_parser("editions", help="list the Chinese cells that are missing or stale")
+    p_editions.add_argument("chapters", nargs="*")
+    p_editions.add_argument("--sync", action="store_true",
+                            help="write new and changed English cells into the .zh.md files, marked TODO")
     p_check = sub.add_parser("check", help="run your notebooks and list each exercise's verdict")
     p_check.add_argument("paths", nargs="*", help="chapter folders, notebooks, or a course folder (default: course/)")
+    p_messages = sub.add_parser("messages", help="list the messages without a Chinese translation")
+    p_messages.add_argument("--update", action="store_true", help="rewrite the .po files with every current message")
     args = parser.parse_args(argv)
+    if args.command == "messages":
+        from .messages import main as messages_main
 
-    from . import notebooks
+        return messages_main(args.update)
 
+    from . import editions, notebooks
+
+    if args.command == "editions":
+        return _editions(notebooks.resolve(args.chapters), sync=args.sync)
     if args.command in ("build", "release"):
         chosen = notebooks.resolve(args.chapters)
+        lang = args.lang
+        where = editions.course_dir(lang).relative_to(notebooks.REPO)
         if args.command == "build":
             for chapter in chosen:
-                print(f"building solutions/{chapter}/{chapter}.ipynb", flush=True)
-                notebooks.build(chapter)
+                print(f"building {editions.solutions_dir(lang).relative_to(notebooks.REPO)}/{chapter}/{chapter}.ipynb",
+                      flush=True)
+                notebooks.build(chapter) if lang == "en" else editions.build(chapter, lang)
         if args.command == "release" or args.release:
             if not args.chapters:  # every chapter in one nbgrader run (nbgrader starts slowly)
-                print(f"releasing {', '.join(chosen)} into course/ (nbgrader generate_assignment)", flush=True)
-                notebooks.generate_assignment("[0-9][0-9]_*")
+                print(f"releasing {', '.join(chosen)} into {where}/ (nbgrader generate_assignment)", flush=True)
+                notebooks.generate_assignment("[0-9][0-9]_*", edition=lang)
             for chapter in chosen if args.chapters else ():
-                print(f"releasing course/{chapter}/ (nbgrader generate_assignment)", flush=True)
-                notebooks.generate_assignment(chapter)
+                print(f"releasing {where}/{chapter}/ (nbgrader generate_assignment)", flush=True)
+                notebooks.generate_assignment(chapter, edition=lang)
         return 0
     from .selfcheck import main as check_main
 
     return check_main(args.paths or [str(notebooks.COURSE)])
+
+
+def _editions(chapters: list[str], sync: bool) -> int:
+    from . import editions
+
+    left = 0
+    for chapter in chapters:
+        for edition in editions.EDITIONS:
+            if edition == "en":
+                continue
+            if sync:
+                print(f"wrote {editions.sync(chapter, edition)}")
+            found = editions.problems(chapter, edition)
+            left += len(found)
+            print(f"{chapter} ({edition}): " + ("complete and current" if not found else f"{len(found)} to do"))
+            for problem in found:
+                print("  " + problem.replace("\n", "\n    "))
+    return 1 if left else 0
 
 
 if __name__ == "__main__":

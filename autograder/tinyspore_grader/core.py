@@ -23,13 +23,15 @@ from typing import Any
 import numpy as np
 
 from .diagnose import Context, Diagnosis, array_of, diagnose, generic
+from .i18n import N_, _
 from .summary import describe
 
-NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code"
-RAISED_HINT = "your code raised an error on this case: read its message and the line it points to."
-RETURNED_HINT = ("the check could not use what `{name}` returned: read the exercise again for what it must "
+# Messages are written in English and translated where they are shown (tinyspore_grader.i18n): `_(RAISED_HINT)`.
+NOT_IMPLEMENTED = N_("not implemented yet: replace `raise NotImplementedError()` with your code")
+RAISED_HINT = N_("your code raised an error on this case: read its message and the line it points to.")
+RETURNED_HINT = N_("the check could not use what `{name}` returned: read the exercise again for what it must "
                  "return, and in which order.")
-IN_PLACE_VERDICT = "the result is right, but `{name}` changed its input `{argument}` in place"
+IN_PLACE_VERDICT = N_("the result is right, but `{name}` changed its input `{argument}` in place")
 
 
 class CheckFailure(AssertionError):
@@ -59,7 +61,7 @@ class ModifiedInput(Exception):
     """Raised by a check's own `call` when the answer changed one of its inputs in place (named in `argument`)."""
 
     def __init__(self, argument: str) -> None:
-        super().__init__(f"changed its input `{argument}` in place")
+        super().__init__(_("changed its input `{argument}` in place").format(argument=argument))
         self.argument = argument
 
 
@@ -84,7 +86,7 @@ class Raised:
     error: BaseException
 
     def __str__(self) -> str:
-        return f"raises {type(self.error).__name__}: {_first_line(str(self.error))}"
+        return _("raises {error}").format(error=f"{type(self.error).__name__}: {_first_line(str(self.error))}")
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,7 @@ def _learner_line(error: BaseException) -> str:
     frames = [f for f, grader in _learner_frames(error) if not grader]
     if not frames:
         return ""
-    return f"line {frames[-1].lineno}: {frames[-1].line.strip()}"
+    return _("line {number}: {code}").format(number=frames[-1].lineno, code=frames[-1].line.strip())
 
 
 def _about_return(got: Any) -> bool:
@@ -310,7 +312,7 @@ def _describe_inputs(reference: Callable, case: Case) -> str:
 
 
 def _title(exercise: str, name: str) -> str:
-    return f"Exercise {exercise} {name}"
+    return _("Exercise {exercise} {name}").format(exercise=exercise, name=name)
 
 
 @dataclass
@@ -405,7 +407,7 @@ def _judge(spec: CheckSpec, answer: Callable, generic_hint: str | None = None) -
         if verdict.diagnosis is not None:
             verdict.hint = verdict.diagnosis.told(spec.explain)
         elif _about_return(got):
-            verdict.hint = RETURNED_HINT.format(name=spec.name)
+            verdict.hint = _(RETURNED_HINT).format(name=spec.name)
         elif isinstance(got, Raised):
             verdict.hint = RAISED_HINT
         else:
@@ -450,34 +452,40 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
         return
     title = _title(exercise, name)
     if answer is None or not callable(answer):
-        raise CheckFailure(f"✘ {title}: expected a function or class called `{name}`, got {describe(answer)}")
+        raise CheckFailure("✘ " + _("{title}: expected a function or class called `{name}`, got {got}").format(
+            title=title, name=name, got=describe(answer)))
     try:
         verdict = _judge(spec, answer, generic_hint)
     except NotImplementedError:
-        raise CheckFailure(f"✘ {title}: {NOT_IMPLEMENTED}") from None
+        raise CheckFailure("✘ " + _("{title}: {message}").format(title=title, message=_(NOT_IMPLEMENTED))) from None
     if verdict.passed:
         if not quiet:
-            print(f"✔ {title}: all {len(spec.cases)} cases pass")
+            print("✔ " + _("{title}: all {count} cases pass").format(title=title, count=len(spec.cases)))
         return
     case, got = verdict.case, verdict.got
     shown = describe_case(case) if describe_case else _describe_inputs(reference, case)
-    lines = [f"✘ {title}: case {verdict.number} of {len(spec.cases)} fails" + (f" ({case.note})" if case.note else ""),
-             f"  input:    {shown}",
-             f"  expected: {describe(verdict.expected)}"]
+    fails = _("{title}: case {number} of {total} fails").format(title=title, number=verdict.number,
+                                                                 total=len(spec.cases))
+    lines = ["✘ " + (_("{verdict} ({note})").format(verdict=fails, note=_(case.note)) if case.note else fails),
+             "  " + _("input:    {value}").format(value=shown),
+             "  " + _("expected: {value}").format(value=describe(verdict.expected))]
+    got_line = _("got:      {value}")
     if verdict.changed and not isinstance(got, Raised) and spec.same(verdict.expected, got, case):
-        lines.append(f"  got:      {IN_PLACE_VERDICT.format(name=name, argument='`, `'.join(verdict.changed))}")
+        lines.append("  " + got_line.format(value=_(IN_PLACE_VERDICT).format(
+            name=name, argument="`, `".join(verdict.changed))))
     elif isinstance(got, Raised) and _about_return(got):
-        lines.append(f"  got:      {_first_line(str(got.error))}" if isinstance(got.error, (BadReturn, ModifiedInput))
-                     else f"  got:      a return value the check could not use ({type(got.error).__name__}: "
-                          f"{_first_line(str(got.error))})")
+        error = f"{type(got.error).__name__}: {_first_line(str(got.error))}"
+        lines.append("  " + got_line.format(
+            value=_first_line(str(got.error)) if isinstance(got.error, (BadReturn, ModifiedInput))
+            else _("a return value the check could not use ({error})").format(error=error)))
     elif isinstance(got, Raised):
         where = _learner_line(got.error)
-        lines.append(f"  got:      {type(got.error).__name__}: {_first_line(str(got.error))}")
+        lines.append("  " + got_line.format(value=f"{type(got.error).__name__}: {_first_line(str(got.error))}"))
         if where:
-            lines.append(f"  raised at {where}")
+            lines.append("  " + _("raised at {where}").format(where=where))
     else:
-        lines.append(f"  got:      {describe(got)}")
-    lines.append(f"  hint:     {verdict.hint}")
+        lines.append("  " + got_line.format(value=describe(got)))
+    lines.append("  " + _("hint:     {hint}").format(hint=_(verdict.hint)))
     failure = CheckFailure("\n".join(lines))
     failure.mistake = verdict.mistake.name if verdict.mistake else None
     failure.diagnosis = verdict.diagnosis.name if verdict.diagnosis else ("returned" if _about_return(got) else None)
@@ -499,6 +507,6 @@ def pick(answer: Any, reference: Any, check: Callable[..., None]) -> Any:
         with contextlib.redirect_stdout(io.StringIO()):
             check(answer)
     except Exception:  # CheckFailure, or anything a broken answer manages to raise
-        print(f"(Using the reference {name} here: yours does not pass its check yet.)")
+        print(_("(Using the reference {name} here: yours does not pass its check yet.)").format(name=name))
         return reference
     return answer

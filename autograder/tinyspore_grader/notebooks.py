@@ -101,6 +101,12 @@ def build(chapter: str) -> Path:
     return target
 
 
+def course_root(edition: str = "en") -> Path:
+    """The folder nbgrader runs in for an edition: its nbgrader_config.py (English: autograder/, Chinese:
+    autograder/zh/, whose source is solutions/zh/ and release course/zh/; see `tinyspore_grader.editions`)."""
+    return AUTOGRADER_DIR if edition == "en" else AUTOGRADER_DIR / edition
+
+
 def nbgrader_command(*args: str) -> list[str]:
     """`python -m nbgrader ...` with our config file (nbgrader reads nbgrader_config.py from its cwd)."""
     return [sys.executable, "-m", "nbgrader", *args]
@@ -116,8 +122,8 @@ def nbgrader_env() -> dict[str, str]:
     return dict(os.environ, PATH=os.pathsep.join([here, *path]))
 
 
-def _run_nbgrader(args: list[str], what: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(nbgrader_command(*args), cwd=AUTOGRADER_DIR, capture_output=True, text=True,
+def _run_nbgrader(args: list[str], what: str, check: bool = True, edition: str = "en") -> subprocess.CompletedProcess:
+    done = subprocess.run(nbgrader_command(*args), cwd=course_root(edition), capture_output=True, text=True,
                           env=nbgrader_env())
     if check and done.returncode != 0:
         raise RuntimeError(f"nbgrader {what} failed:\n{done.stdout}\n{done.stderr}")
@@ -125,19 +131,20 @@ def _run_nbgrader(args: list[str], what: str, check: bool = True) -> subprocess.
 
 
 def generate_assignment(chapter: str, *, root: Path | None = None, source: Path | None = None,
-                        release: Path | None = None, quiet: bool = True) -> None:
+                        release: Path | None = None, quiet: bool = True, edition: str = "en") -> None:
     """Run nbgrader's own generate_assignment on one chapter (defaults: the repo's course, from the config).
 
     chapter: a chapter id, or a glob such as "[0-9][0-9]_*" (every chapter in one nbgrader run).
     root/source/release override the config, e.g. to release into a temporary course for a comparison.
     Without `root`, nbgrader works in a temporary course (its gradebook included) and the chapters it made
     replace those in course/ only once it succeeded: a failed release leaves course/ as it was.
+    edition: "en" (solutions/ -> course/) or "zh" (solutions/zh/ -> course/zh/, config autograder/zh/).
     """
     if root is None:
         with tempfile.TemporaryDirectory(prefix="tinyspore-release-") as tmp:
             staged = Path(tmp) / "release"
-            generate_assignment(chapter, root=Path(tmp), source=source, release=staged, quiet=quiet)
-            _replace_chapters(staged, release or COURSE)
+            generate_assignment(chapter, root=Path(tmp), source=source, release=staged, quiet=quiet, edition=edition)
+            _replace_chapters(staged, release or (COURSE if edition == "en" else COURSE / edition))
         return
     args = ["generate_assignment", chapter, "--force",
             f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{Path(root) / 'gradebook.db'}"]
@@ -147,7 +154,7 @@ def generate_assignment(chapter: str, *, root: Path | None = None, source: Path 
         args.append(f"--CourseDirectory.release_directory={release}")
     if quiet:
         args.append("--log-level=WARN")
-    _run_nbgrader(args, f"generate_assignment {chapter}")
+    _run_nbgrader(args, f"generate_assignment {chapter}", edition=edition)
 
 
 def _replace_chapters(staged: Path, course: Path) -> None:
@@ -171,7 +178,7 @@ def _replace_chapters(staged: Path, course: Path) -> None:
             incoming.rename(target)
 
 
-def nbgrader(*args: str, root: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run any nbgrader command with our config, in a course rooted at `root` (e.g. a temporary folder)."""
+def nbgrader(*args: str, root: Path, check: bool = True, edition: str = "en") -> subprocess.CompletedProcess:
+    """Run any nbgrader command with the edition's config, in a course rooted at `root` (e.g. a temporary folder)."""
     overrides = [f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{Path(root) / 'gradebook.db'}"]
-    return _run_nbgrader([*args, *overrides], " ".join(args), check=check)
+    return _run_nbgrader([*args, *overrides], " ".join(args), check=check, edition=edition)

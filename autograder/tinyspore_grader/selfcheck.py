@@ -17,7 +17,10 @@ from pathlib import Path
 
 import nbformat
 
+from tinyspore.common.i18n import language_of, using
+
 from .core import NOT_IMPLEMENTED
+from .i18n import N_, _
 
 
 @dataclass
@@ -50,8 +53,10 @@ def find_notebooks(paths: list[str]) -> list[Path]:
     return found
 
 
-_EXERCISE = re.compile(r"Exercise (\d+\.\d+ \w+)")
-_HEADING = re.compile(r"^#+ Exercise (\d+\.\d+): (\w+)", re.MULTILINE)
+# The English and the Chinese edition's words for an exercise, and the heading of an exercise.
+_EXERCISE = re.compile(r"(?:Exercise|练习) (\d+\.\d+ \w+)")
+_HEADING = re.compile(r"^#+ (?:Exercise|练习) (\d+\.\d+)[:：] ?(\w+)", re.MULTILINE)
+STATUSES = (N_("passed"), N_("failed"), N_("not attempted"))  # Verdict.status, shown as _(status)
 
 
 def _text(output: dict) -> str:
@@ -74,19 +79,20 @@ def verdict_of(cell: dict, chapter: str, label: str | None = None) -> Verdict:
     points = float(meta.get("points", 0))
     errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
     if cell.get("execution_count") is None:  # the run stopped before this cell (time limit, dead kernel)
-        return Verdict(chapter, exercise, points, "failed", "did not run: the notebook stopped before this cell")
+        return Verdict(chapter, exercise, points, "failed", _("did not run: the notebook stopped before this cell"))
     if not errors:
         return Verdict(chapter, exercise, points, "passed")
     error = errors[0]
     message = error.get("evalue", "")
-    if NOT_IMPLEMENTED in message or error.get("ename") == "NotImplementedError":
+    if NOT_IMPLEMENTED in message or _(NOT_IMPLEMENTED) in message or error.get("ename") == "NotImplementedError":
         return Verdict(chapter, exercise, points, "not attempted")
     if error.get("ename") == "NameError":
-        return Verdict(chapter, exercise, points, "failed", f"{message}: did the answer cell above fail?")
+        return Verdict(chapter, exercise, points, "failed",
+                       _("{message}: did the answer cell above fail?").format(message=message))
     lines = [line.rstrip() for line in message.strip().splitlines()]
     if error.get("ename") == "CheckFailure" and lines:
         # "✘ Exercise 01.2 sum_to_shape: case 2 of 6 fails (...)": the row already names the exercise.
-        lines[0] = lines[0].split(": ", 1)[-1] if _EXERCISE.search(lines[0]) else lines[0]
+        lines[0] = re.split(r": |：", lines[0], maxsplit=1)[-1] if _EXERCISE.search(lines[0]) else lines[0]
         return Verdict(chapter, exercise, points, "failed", lines=[line.strip() for line in lines])
     first = lines[0] if lines else ""
     return Verdict(chapter, exercise, points, "failed", f"{error.get('ename')}: {first}")
@@ -103,7 +109,8 @@ def run_notebook(path: Path, timeout: int = 300) -> list[Verdict]:
     try:
         execute(nb, path.parent, timeout=timeout, allow_errors=True)
     except Exception as error:  # noqa: BLE001 - a cell over the time limit or a dead kernel ends the run
-        print(f"  the run of {path.name} stopped: {type(error).__name__}: {str(error).strip().splitlines()[0]}")
+        print("  " + _("the run of {name} stopped: {error}").format(
+            name=path.name, error=f"{type(error).__name__}: {str(error).strip().splitlines()[0]}"))
     chapter = path.stem
     verdicts, label = [], None
     for cell in nb.cells:
@@ -129,25 +136,29 @@ def table(verdicts: list[Verdict]) -> str:
         if v.chapter != chapter:
             chapter = v.chapter
             lines.append(f"{chapter}")
-        status = v.status + (f": {v.detail}" if v.detail else "")
+        status = _(v.status) + (_(": {detail}").format(detail=v.detail) if v.detail else "")
         lines.append(f"  {v.exercise:<{width}}  {_fmt(v.earned):>3} / {_fmt(v.points):<3}  {status}")
         lines.extend(f"      {line}" for line in v.lines)
     earned = sum(v.earned for v in verdicts)
     total = sum(v.points for v in verdicts)
     counts = {s: sum(v.status == s for v in verdicts) for s in ("passed", "failed", "not attempted")}
-    lines.append(f"total: {_fmt(earned)} / {_fmt(total)} points on the visible tests "
-                 f"({counts['passed']} passed, {counts['failed']} failed, {counts['not attempted']} not attempted)")
+    lines.append(_("total: {earned} / {total} points on the visible tests ({passed} passed, {failed} failed, "
+                   "{not_attempted} not attempted)").format(
+        earned=_fmt(earned), total=_fmt(total), passed=counts["passed"], failed=counts["failed"],
+        not_attempted=counts["not attempted"]))
     return "\n".join(lines)
 
 
 def main(paths: list[str]) -> int:
     notebooks = find_notebooks(paths)
     if not notebooks:
-        print("no chapter notebooks found")
+        print(_("no chapter notebooks found"))
         return 1
-    verdicts: list[Verdict] = []
-    for path in notebooks:
-        print(f"running {path} ...", flush=True)
-        verdicts.extend(run_notebook(path))
-    print(table(verdicts))
+    editions = {language_of(path.parent) for path in notebooks}
+    with using(editions.pop() if len(editions) == 1 else "en"):  # the table speaks the notebooks' language
+        verdicts: list[Verdict] = []
+        for path in notebooks:
+            print(_("running {path} ...").format(path=path), flush=True)
+            verdicts.extend(run_notebook(path))
+        print(table(verdicts))
     return 0 if all(v.status == "passed" for v in verdicts) else 1
