@@ -4,6 +4,7 @@
     python3 dev.py lab     set everything up (a .venv beside this file) and open the course in JupyterLab
     python3 dev.py test    set everything up and run every test (what CI runs)
 
+    python3 dev.py lab --lang zh      the Chinese edition (中文版): JupyterLab on course/zh/
     python3 dev.py lab --instructor   JupyterLab on the whole repo with nbgrader's formgrader and
                                       Create Assignment working on this course (exchange in autograder/exchange)
 
@@ -129,9 +130,32 @@ def lab_argv(python: str | Path, extra: list[str], *, mode: str = "learner",
     return [str(python), "-m", "jupyterlab", f"--notebook-dir={folder}", *as_root, *extra]
 
 
+EDITIONS = {"en": ROOT / "course", "zh": ROOT / "course" / "zh"}  # each edition's learner notebooks
+
+
+def _lang(extra: list[str]) -> tuple[str, list[str]]:
+    """`--lang zh` or `--lang=zh` anywhere in `extra`: the edition, and the other arguments."""
+    lang, rest = "en", []
+    args = iter(extra)
+    for arg in args:
+        if arg == "--lang" or arg.startswith("--lang="):
+            lang = arg.partition("=")[2] if "=" in arg else next(args, "")
+            if lang not in EDITIONS:
+                sys.exit(f"dev.py lab --lang: {lang!r} is not an edition; choose one of: {', '.join(EDITIONS)}")
+        else:
+            rest.append(arg)
+    return lang, rest
+
+
 def lab(extra: list[str]) -> int:
+    lang, extra = _lang(extra)
     mode = "instructor" if "--instructor" in extra else "learner"
     extra = [a for a in extra if a != "--instructor"]
+    if lang != "en" and mode == "learner":
+        setup()
+        _say("在 JupyterLab 中打开中文版课程（course/zh/）；有浏览器时会自动打开，否则请打开 JupyterLab 在下面打印的 "
+             "http://127.0.0.1:8888/lab?token=... 地址（按 Ctrl-C 停止）")
+        return _run(*lab_argv(PYTHON, extra, mode=mode, notebook_dir=EDITIONS[lang]), env=lab_env(mode))
     setup()
     _say(f"opening the {'whole repo for the instructor' if mode == 'instructor' else 'course'} in JupyterLab; "
          "a browser opens by itself where there is one, otherwise open the http://127.0.0.1:8888/lab?token=... "

@@ -43,6 +43,22 @@ def test_learner_lab_serves_the_course_with_validate_only(tmp_path):
         stop(server)
 
 
+def test_learner_lab_in_chinese_serves_the_chinese_edition(tmp_path):
+    dev = dev_module()
+    lang, rest = dev._lang(["--no-browser", "--lang", "zh"])
+    assert (lang, rest) == ("zh", ["--no-browser"]) and dev._lang(["--lang=en"]) == ("en", [])
+    port = free_port()
+    server = start_lab(tmp_path, port, notebook_dir=dev.EDITIONS[lang])
+    try:
+        listing = json.loads(get(port, "/api/contents"))
+        chapters = sorted(item["name"] for item in listing["content"] if item["type"] == "directory")
+        assert chapters == sorted(p.name for p in (ROOT / "course" / "zh").iterdir() if p.is_dir())
+        notebook = json.loads(get(port, "/api/contents/01_tensors/01_tensors.ipynb"))
+        assert notebook["content"]["cells"][0]["source"].startswith("# 第 01 章")
+    finally:
+        stop(server)
+
+
 def test_jupyterlab_terminals_and_kernels_see_the_venv(tmp_path):
     env = dev_module().lab_env("learner")
     found = subprocess.run(["python", "-c", "import sys, tinyspore_grader; print(sys.prefix)"], env=env,

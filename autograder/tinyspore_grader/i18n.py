@@ -33,7 +33,7 @@ _ = translator(LOCALE, DOMAIN)
 __all__ = ["N_", "_", "figure_text", "install_figure_text", "language"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _figure_catalogue(lang: str) -> tuple[dict[str, str], list[tuple[re.Pattern, str]]]:
     path = LOCALE / lang / "LC_MESSAGES" / f"{FIGURES}.po"
     entries = parse_po(path.read_text(encoding="utf-8")) if path.is_file() else {}
@@ -80,7 +80,7 @@ def _cjk_font() -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def install_figure_text() -> bool:
     """In a non-English edition: translate matplotlib's texts and use a CJK font. True if installed."""
     if language() == "en":

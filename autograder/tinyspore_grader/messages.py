@@ -6,7 +6,7 @@
 A message is found in the source, without running it:
 - the argument of `_("...")` or `N_("...")` (engine: `tinyspore.common.i18n`; checks: `tinyspore_grader.i18n`);
 - the hint of a `Mistake(name, hint, ...)`, the `note=` of a `Case(...)`, a `generic_hint=` of `run_check`,
-  and the strings of a constant whose name ends in `HINT`/`HINTS`, which the check library translates where
+  and the strings of a constant whose name ends in `HINT`/`HINTS`/`MESSAGES`, which the check library translates where
   it shows them.
 Engine messages go to `solutions/tinyspore/locale/<lang>/LC_MESSAGES/tinyspore.po`, the check library's to
 `autograder/tinyspore_grader/locale/<lang>/LC_MESSAGES/tinyspore_grader.po`. Figure texts have their own
@@ -49,7 +49,7 @@ def messages_in(path: Path, root: Path) -> list[tuple[str, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and re.search(r"HINTS?$", t.id)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and re.search(r"(HINTS?|MESSAGES)$", t.id)
                                                 for t in node.targets):
             for item in ast.walk(node.value):  # a hint constant, or a table of them
                 value = _literal(item)

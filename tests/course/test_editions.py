@@ -28,7 +28,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import COURSE, SOLUTIONS, chapters, is_answer_cell, is_test_cell, nbgrader_meta, points, read_notebook, source
+from helpers import (
+    COURSE,
+    SOLUTIONS,
+    chapters,
+    is_answer_cell,
+    is_test_cell,
+    nbgrader_meta,
+    points,
+    read_notebook,
+    source,
+)
 
 from tinyspore.common import i18n as engine_i18n
 from tinyspore_grader import editions, messages, notebooks, selfcheck
@@ -144,9 +154,13 @@ def test_chinese_course_is_exactly_the_release(fresh_zh_course, chapter):
 
 
 # ----- messages -----------------------------------------------------------------------------------------------
+# The checks' hints and the diagnoses are being rewritten (issue 10): their Chinese entries follow when that lands.
+PENDING = ("tinyspore_grader/checks/", "tinyspore_grader/diagnose.py")
+
+
 @pytest.mark.parametrize("domain", list(messages.DOMAINS))
 def test_every_message_has_its_chinese_entry(domain):
-    todo = messages.missing(domain, "zh_CN")
+    todo = [m for m in messages.missing(domain, "zh_CN") if not all(p.startswith(PENDING) for p in m.places)]
     assert not todo, (f"{len(todo)} message(s) of {domain} without Chinese (`python -m tinyspore_grader messages "
                       "--update`, then fill in the msgstr lines):\n" + "\n".join(f"{m.places[0]}: {m.msgid!r}" for m in todo))
 

@@ -135,7 +135,7 @@ def catalogue_path(localedir: Path, domain: str, lang: str) -> Path:
     return Path(localedir) / lang / "LC_MESSAGES" / f"{domain}.po"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def translations(localedir: str, domain: str, lang: str) -> gettext.NullTranslations:
     """The translations of `domain` into `lang`, from its `.po` file; English (no-op) when there is none."""
     path = catalogue_path(Path(localedir), domain, lang)
