@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     p_editions.add_argument("--sync", action="store_true",
                             help="write new and changed English cells into the .zh.md files, marked TODO")
     p_check = sub.add_parser("check", help="run your notebooks and list each exercise's verdict")
-    p_check.add_argument("paths", nargs="*", help="chapter folders, notebooks, or a course folder (default: course/)")
+    p_check.add_argument("paths", nargs="*", help="chapter folders, notebooks, or a course folder (default: "
+                         "the current folder if it holds chapters, else course/)")
     p_messages = sub.add_parser("messages", help="list the messages without a Chinese translation")
     p_messages.add_argument("--update", action="store_true", help="rewrite the .po files with every current message")
     args = parser.parse_args(argv)
@@ -67,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from .selfcheck import main as check_main
 
-    return check_main(args.paths or [str(notebooks.COURSE)])
+    here = Path.cwd()  # a terminal opened in JupyterLab starts in the edition's course folder (course/ or course/zh/)
+    default = here if any(here.glob("[0-9][0-9]_*/[0-9][0-9]_*.ipynb")) else notebooks.COURSE
+    return check_main(args.paths or [str(default)])
 
 
 def _editions(chapters: list[str], sync: bool) -> int:
