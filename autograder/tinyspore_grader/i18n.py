@@ -2,6 +2,7 @@
 
 - `_(message)`: a message of the check library (verdicts, hints, diagnoses, the self-check table), from
   `locale/<lang>/LC_MESSAGES/tinyspore_grader.po`; English when the edition is English or the entry is missing.
+  A message already formatted from a template with {fields} is found through its template.
 - `N_(message)`: marks a message for the catalogue where it is defined (a `Mistake`'s hint, a case's note);
   it is translated where it is shown.
 - `figure_text(text)`: a figure's text (title, axis label, legend, annotation) in the edition's language,
@@ -28,7 +29,51 @@ DOMAIN = "tinyspore_grader"
 FIGURES = "figures"
 UNTRANSLATED = "untranslated figure text"
 
-_ = translator(LOCALE, DOMAIN)
+_exact = translator(LOCALE, DOMAIN)
+_FIELD = re.compile(r"\{(\w+)(?::[^{}]*)?\}")
+
+
+@functools.cache
+def _shaped(lang: str) -> list[tuple[re.Pattern, str]]:
+    path = LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return templates(parse_po(path.read_text(encoding="utf-8")) if path.is_file() else {})
+
+
+def templates(entries: dict[str, str]) -> list[tuple[re.Pattern, str]]:
+    """The msgids with {fields} as patterns (with their msgstr), most specific first; only those with enough
+    fixed words to be recognised (`{title}: {message}` would match anything)."""
+    found = []
+    for msgid, msgstr in entries.items():
+        parts = _FIELD.split(msgid)  # text, field, text, field, ...
+        fixed = "".join(parts[0::2])
+        if len(parts) == 1 or len(re.findall(r"[A-Za-z]", fixed)) < 12:
+            continue
+        seen: set[str] = set()
+        regex = ""
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                regex += re.escape(part)
+            else:
+                regex += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
+                seen.add(part)
+        found.append((len(fixed), re.compile(regex, re.DOTALL), msgstr))
+    return [(regex, msgstr) for _, regex, msgstr in sorted(found, key=lambda f: -f[0])]
+
+
+def _(message: str) -> str:
+    """`message` in the edition's language. A message formatted before it is shown (a hint made from a
+    template, a diagnosis) is recognised by its template's msgid, and its fields are carried over (each
+    translated too when the catalogue has it)."""
+    translated = _exact(message)
+    lang = language()
+    if translated != message or lang == "en" or not isinstance(message, str):
+        return translated
+    for regex, msgstr in _shaped(lang):
+        found = regex.fullmatch(message)
+        if found:
+            values = {name: _exact(value) for name, value in found.groupdict().items()}
+            return _FIELD.sub(lambda m, values=values: values[m.group(1)], msgstr)
+    return message
 
 __all__ = ["N_", "_", "figure_text", "install_figure_text", "language"]
 
