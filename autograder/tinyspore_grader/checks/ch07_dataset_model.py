@@ -279,6 +279,11 @@ BATCH_ROWS_MISTAKES = [
             "is one (stacking an empty list fails).",
             wrong=_batching(empty_last=True),
             detect=_raised(ValueError, "need at least one array")),
+    Mistake("Tensors instead of arrays",
+            "inside a pipeline the columns are NumPy arrays: stack them with np.stack and yield the arrays; the "
+            "dataset's iterator turns them into Tensors only when it hands out a batch.",
+            detect=lambda case, got: isinstance(got, tuple) and bool(got) and isinstance(got[0], str)
+            and "Tensor " in got[0]),
     Mistake("dtype not kept",
             "a batch keeps each column's dtype (np.stack does): int32 labels stay int32, because the loss "
             "needs class indices; do not convert the columns with a dtype of your own.",
@@ -321,6 +326,25 @@ def _metric_call(cls: Any, case: Case) -> tuple:
         else:
             results.append(_plain_result(metric.eval()))
     return tuple(results)
+
+
+def _evals_on_nothing(case: Case) -> bool:
+    """Whether the case's script calls eval() with no update() since the start or the last clear()."""
+    updated = False
+    for step in case.args[1]:
+        if step[0] == "eval" and not updated:
+            return True
+        updated = step[0] == "update" or (updated and step[0] != "clear")
+    return False
+
+
+def _no_runtime_error_when_empty(case: Case, got: Any) -> bool:
+    """On a script that evaluates nothing: a number, NaN, or an error other than RuntimeError."""
+    if not _evals_on_nothing(case):
+        return False
+    if isinstance(got, Raised):
+        return not isinstance(got.error, (RuntimeError, TypeError, AttributeError, NameError))
+    return True
 
 
 def _describe_script(case: Case, name: str) -> str:
@@ -455,9 +479,7 @@ ACCURACY_MISTAKES = [
     Mistake("eval() with no samples does not raise",
             "with no sample since the last clear() there is no accuracy to give: raise a RuntimeError that says "
             "update() must be called first (MindSpore does), rather than returning a number.",
-            wrong=_accuracy_variant("zero when empty"),
-            detect=lambda case, got: ("eval() before any update()" in case.note or "clear" in case.note)
-            and (_raised(ZeroDivisionError)(case, got) or got == (float("nan"),))),
+            wrong=_accuracy_variant("zero when empty"), detect=_no_runtime_error_when_empty),
     Mistake("Tensors not converted",
             "y_pred and y may be Tensors: convert them with `.asnumpy()` first, then work with NumPy.",
             detect=lambda case, got: case.args[2] and isinstance(got, Raised) and "Tensor" in str(got.error)),
@@ -553,7 +575,7 @@ def _confusion_cases(hidden: bool) -> list[Case]:
             (5, "prediction", [b(rng, 12, 5, False, never_predicted=0), ("eval",)], True,
              "normalize='prediction', class 0 never predicted"),
             (3, "all", [b(rng, 5, 3, True), ("clear",), b(rng, 6, 3, False), ("eval",)], False, "clear() in between"),
-            (3, "all", [("clear",), ("eval",)], False, "eval() with no update()"),
+            (3, "no_norm", [("clear",), ("eval",)], False, "eval() with no update()"),
             (2, "columns", [], False, "an unknown normalize"),
         ]
     return [Case(({"num_classes": k, "normalize": mode}, script, as_tensor), note=note)
@@ -646,7 +668,7 @@ CONFUSION_MATRIX_MISTAKES = [
     Mistake("eval() with no samples gives zeros",
             "before any update() there is nothing to count: raise a RuntimeError saying that update() must come "
             "first (MindSpore does), instead of returning an empty matrix.",
-            wrong=_confusion_variant("zeros when empty")),
+            wrong=_confusion_variant("zeros when empty"), detect=_no_runtime_error_when_empty),
     Mistake("unknown normalize accepted",
             "normalize must be one of 'no_norm', 'target', 'prediction', 'all': raise a ValueError naming the "
             "bad value in __init__, so that a typo does not silently give counts.",
@@ -797,6 +819,8 @@ class _WrongStopper(Callback):
         cb_params = run_context.original_args()
         if self.kind == "train loss":
             current = float(cb_params.net_outputs.asnumpy())
+        elif self.kind == "metrics":
+            current = cb_params.metrics[self.monitor]
         else:
             current = cb_params.eval_results[self.monitor]
         self.wait += 1
@@ -807,7 +831,8 @@ class _WrongStopper(Callback):
         self.last = current
         stop = self.wait > self.patience if self.kind == "patience off by one" else self.wait >= self.patience
         if stop:
-            self.stopped_epoch = cb_params.cur_epoch_num
+            if self.kind != "no stopped_epoch":
+                self.stopped_epoch = cb_params.cur_epoch_num
             if self.kind != "no request_stop":
                 run_context.request_stop()
 
@@ -834,8 +859,10 @@ EARLY_STOPPING_MISTAKES = [
             "patience`), as MindSpore does: with patience=2, two epochs without improvement stop training.",
             wrong=_stopper_variant("patience off by one")),
     Mistake("wait not reset on improvement",
-            "when the value improves, remember it as the new best AND set the counter of epochs without "
-            "improvement back to 0.",
+            "training stopped after exactly `patience` epochs, as if no epoch were an improvement: when the value "
+            "improves on the best (`current < best - min_delta` for 'min', `current > best + min_delta` for "
+            "'max', with best starting at +inf or -inf), remember it as the new best AND set the counter back "
+            "to 0.",
             wrong=_stopper_variant("wait not reset")),
     Mistake("compared with the previous epoch",
             "compare each value with the BEST value so far, not with the previous epoch's: a small recovery "
@@ -853,6 +880,14 @@ EARLY_STOPPING_MISTAKES = [
             "min_delta makes improving HARDER: for 'min' the value must fall below `best - min_delta`; "
             "`best + min_delta` would count a slightly worse value as an improvement.",
             wrong=_stopper_variant("min_delta wrong way")),
+    Mistake("read cb_params.metrics",
+            "read the monitored value from `eval_results`: Model.fit puts the metrics AND 'eval_loss' there, "
+            "while `cb_params.metrics` holds the metrics only.",
+            wrong=_stopper_variant("metrics")),
+    Mistake("stopped_epoch not set",
+            "when you request the stop, also set `self.stopped_epoch` to the current epoch, "
+            "`cb_params.cur_epoch_num` (0 means the training was never stopped).",
+            wrong=_stopper_variant("no stopped_epoch")),
     Mistake("state kept between trainings",
             "reset the counter, the best value and stopped_epoch in on_train_begin: Model.train calls it at the "
             "start of every training, and one callback object may serve several trainings.",
@@ -890,8 +925,9 @@ class HookRecorder(Callback):
     """Writes down every training hook called on it, with the epoch and step numbers it sees, and the loss at
     the end of each step (NaN when cb_params has no `net_outputs`)."""
 
-    def __init__(self, name: str, log: list, losses: list) -> None:
+    def __init__(self, name: str, log: list, losses: list, epochs: list | None = None) -> None:
         self.name, self.log, self.losses = name, log, losses
+        self.epochs = epochs if epochs is not None else []
 
     def _note(self, hook: str, run_context: Any) -> dict:
         cb_params = run_context.original_args()
@@ -899,7 +935,8 @@ class HookRecorder(Callback):
         return cb_params
 
     def on_train_epoch_begin(self, run_context: Any) -> None:
-        self._note("epoch_begin", run_context)
+        cb_params = self._note("epoch_begin", run_context)
+        self.epochs.append(f"{self.name}begin {cb_params.get('cur_epoch_num')}")
 
     def on_train_step_begin(self, run_context: Any) -> None:
         self._note("step_begin", run_context)
@@ -910,7 +947,8 @@ class HookRecorder(Callback):
         self.losses.append(float(np.mean(outputs.asnumpy())) if hasattr(outputs, "asnumpy") else float("nan"))
 
     def on_train_epoch_end(self, run_context: Any) -> None:
-        self._note("epoch_end", run_context)
+        cb_params = self._note("epoch_end", run_context)
+        self.epochs.append(f"{self.name}end {cb_params.get('cur_epoch_num')}")
 
 
 class StopAtStep(Callback):
@@ -938,7 +976,8 @@ def _train_epoch_call(fn: Any, case: Case) -> tuple:
     dataset = NumpySlicesDataset({"data": x, "label": y}, shuffle=False).batch(batch_size, drop_remainder)
     log: list[str] = []
     losses: list[float] = []
-    callbacks: list[Callback] = [HookRecorder(name, log, losses) for name in recorders]
+    epoch_log: list[str] = []
+    callbacks: list[Callback] = [HookRecorder(name, log, losses, epoch_log) for name in recorders]
     if stop_at:
         callbacks.insert(1, StopAtStep(stop_at))
     cb_params = CallbackParam(train_network=train_network, epoch_num=epochs, initial_epoch=0,
@@ -951,7 +990,8 @@ def _train_epoch_call(fn: Any, case: Case) -> tuple:
         if run_context.get_stop_requested():
             break
     params = np.concatenate([p.asnumpy().ravel() for p in train_network.trainable_params()])
-    return " ".join(log), np.array(losses, np.float32), params, f"cur_step_num = {cb_params.get('cur_step_num')}"
+    return (" ".join(log), np.array(losses, np.float32), params, f"cur_step_num = {cb_params.get('cur_step_num')}",
+            "cur_epoch_num at the epoch hooks: " + ", ".join(epoch_log))
 
 
 def _train_epoch_cases(hidden: bool) -> list[Case]:
@@ -983,13 +1023,15 @@ def _describe_train_epoch(case: Case) -> str:
     return (f"{epochs} epoch(s) of a Dense({x.shape[1]}, 1) MSE/SGD train network over {x.shape[0]} samples, "
             f"batch({batch_size}, drop_remainder={drop_remainder}); callbacks: {names}{stop}  "
             f"[expected/got = (hooks seen, with cur_step_num; losses seen at step_end; final parameters; "
-            f"cur_step_num at the end)]")
+            f"cur_step_num at the end; cur_epoch_num seen)]")
 
 
 def _epoch_variant(kind: str):
     """Wrong train_epoch variants for the mistake list."""
     def train_epoch(train_network, dataset, callbacks, run_context):
         cb_params = run_context.original_args()
+        if kind == "epoch counted":
+            cb_params.cur_epoch_num += 1
         hooks_on = callbacks[:1] if kind == "first callback only" else callbacks
         context = cb_params if kind == "cb_params passed" else run_context
         if kind != "no epoch hooks":
@@ -1017,7 +1059,10 @@ def _epoch_variant(kind: str):
                 if kind == "stop skips epoch_end":
                     return
                 break
-        if kind != "no epoch hooks":
+            if kind == "epoch_end in the loop":
+                for cb in hooks_on:
+                    cb.on_train_epoch_end(context)
+        if kind not in ("no epoch hooks", "epoch_end in the loop"):
             for cb in hooks_on:
                 cb.on_train_epoch_end(context)
     return train_epoch
@@ -1058,6 +1103,13 @@ TRAIN_EPOCH_MISTAKES = [
             "an epoch starts with on_train_epoch_begin and ends with on_train_epoch_end, on every callback: "
             "History, EarlyStopping and ModelCheckpoint work there.",
             wrong=_epoch_variant("no epoch hooks")),
+    Mistake("on_train_epoch_end inside the loop",
+            "on_train_epoch_end comes once per epoch, after the loop over the batches: check its indentation.",
+            wrong=_epoch_variant("epoch_end in the loop")),
+    Mistake("cur_epoch_num changed",
+            "the caller sets cb_params.cur_epoch_num before each epoch; train_epoch only reads it (changing it "
+            "makes every callback see the wrong epoch).",
+            wrong=_epoch_variant("epoch counted")),
     Mistake("stop request ignored",
             "after each step, `if run_context.get_stop_requested(): break`: a callback such as EarlyStopping "
             "asks the loop to stop this way.",

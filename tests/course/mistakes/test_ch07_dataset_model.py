@@ -262,6 +262,20 @@ def test_batch_rows_makes_float_arrays():
     assert_caught(check_batch_rows, batch_rows, "dtype not kept")
 
 
+
+def test_batch_rows_yields_tensors():
+    def batch_rows(rows, batch_size, drop_remainder=False):
+        batch = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == batch_size:
+                yield tuple(Tensor(np.stack(col)) for col in zip(*batch))
+                batch = []
+        if batch and not drop_remainder:
+            yield tuple(Tensor(np.stack(col)) for col in zip(*batch))
+
+    assert_caught(check_batch_rows, batch_rows, "Tensors instead of arrays")
+
 def test_batch_rows_reads_everything_first():
     def batch_rows(rows, batch_size, drop_remainder=False):
         rows = list(rows)
@@ -449,6 +463,23 @@ def test_accuracy_returns_zero_when_empty():
     assert_caught(check_Accuracy, Accuracy, "eval() with no samples does not raise")
 
 
+
+def test_accuracy_raises_value_error_when_empty():
+    class Accuracy(_AccuracyBase):
+        def update(self, y_pred, y):
+            y_pred, y = _arrays(y_pred, y)
+            if y.ndim == 2:
+                y = y.argmax(1)
+            self.correct += int((y_pred.argmax(1) == y).sum())
+            self.total += len(y)
+
+        def eval(self):
+            if self.total == 0:
+                raise ValueError("no samples")
+            return self.correct / self.total
+
+    assert_caught(check_Accuracy, Accuracy, "eval() with no samples does not raise")
+
 def test_accuracy_with_tensors_left_as_they_are():
     class Accuracy(_AccuracyBase):
         def update(self, y_pred, y):
@@ -599,6 +630,14 @@ def test_confusion_returns_zeros_when_empty():
 
     assert_caught(check_ConfusionMatrix, ConfusionMatrix, "eval() with no samples gives zeros")
 
+
+
+def test_confusion_normalizes_an_empty_matrix():
+    class ConfusionMatrix(_ConfusionBase):
+        def eval(self):
+            return self.m.copy() if self.normalize == "no_norm" else super().eval()
+
+    assert_caught(check_ConfusionMatrix, ConfusionMatrix, "eval() with no samples gives zeros")
 
 def test_confusion_accepts_any_normalize():
     class ConfusionMatrix(_ConfusionBase):
@@ -756,6 +795,37 @@ def test_early_stopping_adds_min_delta():
     assert_caught(check_EarlyStopping, EarlyStopping, "min_delta the wrong way")
 
 
+
+def test_early_stopping_reads_the_metrics():
+    class EarlyStopping(_StopperBase):
+        def value(self, run_context):
+            return run_context.original_args().metrics[self.monitor]
+
+    assert_caught(check_EarlyStopping, EarlyStopping, "read cb_params.metrics")
+
+
+def test_early_stopping_forgets_stopped_epoch():
+    class EarlyStopping(_StopperBase):
+        def on_train_epoch_end(self, run_context):
+            current = self.value(run_context)
+            self.wait += 1
+            if self.better(current):
+                self.best, self.wait = current, 0
+            if self.wait >= self.patience:
+                run_context.request_stop()
+
+    assert_caught(check_EarlyStopping, EarlyStopping, "stopped_epoch not set")
+
+
+def test_early_stopping_with_the_comparison_reversed():
+    class EarlyStopping(_StopperBase):
+        def better(self, current):
+            if self.mode == "min":
+                return current > self.best + self.min_delta
+            return current < self.best - self.min_delta
+
+    assert_caught(check_EarlyStopping, EarlyStopping, "wait not reset on improvement")
+
 def test_early_stopping_initializes_in_init():
     class EarlyStopping(_StopperBase):
         def __init__(self, monitor="eval_loss", min_delta=0, patience=0, mode="min"):
@@ -807,9 +877,12 @@ def test_train_epoch_passes_the_row():
     assert_caught(check_train_epoch, train_epoch, "row passed as one argument")
 
 
-def _epoch(count="+=", store=True, order="right", who="all", epoch_hooks=True, stop="break"):
+def _epoch(count="+=", store=True, order="right", who="all", epoch_hooks=True, stop="break", epoch_end="after",
+           epoch_count=False):
     def train_epoch(train_network, dataset, callbacks, run_context):
         cb_params = run_context.original_args()
+        if epoch_count:
+            cb_params.cur_epoch_num += 1
         targets = callbacks if who == "all" else callbacks[:1]
         if epoch_hooks:
             for cb in targets:
@@ -836,7 +909,10 @@ def _epoch(count="+=", store=True, order="right", who="all", epoch_hooks=True, s
                 if stop == "return":
                     return
                 break
-        if epoch_hooks:
+            if epoch_end == "in the loop":
+                for cb in targets:
+                    cb.on_train_epoch_end(run_context)
+        if epoch_hooks and epoch_end == "after":
             for cb in targets:
                 cb.on_train_epoch_end(run_context)
     return train_epoch
@@ -881,3 +957,11 @@ def test_train_epoch_never_stops():
 def test_train_epoch_returns_on_stop():
     assert_caught(check_train_epoch, _epoch(stop="return"), "stop skips on_train_epoch_end")
 
+
+
+def test_train_epoch_ends_the_epoch_at_every_step():
+    assert_caught(check_train_epoch, _epoch(epoch_end="in the loop"), "on_train_epoch_end inside the loop")
+
+
+def test_train_epoch_counts_the_epoch_itself():
+    assert_caught(check_train_epoch, _epoch(epoch_count=True), "cur_epoch_num changed")
