@@ -17,7 +17,8 @@ from .tensor import Parameter, Tensor
 from .autodiff import GradOperation, grad, value_and_grad
 from .common.initializer import initializer
 from .common.seed import get_seed, set_seed
-from .context import COMPATIBLE, GRAPH_MODE, LAX, PYNATIVE_MODE, STRICT, get_context, jit, set_context
+from .context import (COMPATIBLE, GRAPH_MODE, LAX, PYNATIVE_MODE, STRICT, get_context, jit,
+                      set_context)
 from . import ops, nn, dataset, train, mindrecord
 from .train import (Callback, CheckpointConfig, EarlyStopping, History, LambdaCallback, LossMonitor, Model,
                     ModelCheckpoint, RunContext, TimeMonitor, load_checkpoint, load_param_into_net,
@@ -41,8 +42,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Parameter", "ParameterTuple", "dtype", "initializer", "set_seed", "get_seed",
-    "set_context", "get_context", "GRAPH_MODE", "PYNATIVE_MODE", "jit", "STRICT", "COMPATIBLE", "LAX", "grad", "value_and_grad", "GradOperation",
-    "ops", "nn", "dataset", "train", "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
+    "set_context", "get_context", "GRAPH_MODE", "PYNATIVE_MODE", "jit", "STRICT", "COMPATIBLE", "LAX",
+    "grad", "value_and_grad", "GradOperation", "ops", "nn", "dataset", "train", "mindrecord", "allocator",
+    "export", "load", "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
     "uint8", "uint16", "uint32", "uint64", "half", "single", "double", "int_", "float_",
     "Model", "save_checkpoint", "load_checkpoint", "load_param_into_net", "Callback", "CheckpointConfig",
     "EarlyStopping", "History", "LambdaCallback", "LossMonitor", "ModelCheckpoint", "RunContext", "TimeMonitor",

@@ -11,13 +11,12 @@ import pydoc
 
 import numpy as np
 import pytest
+from gradcheck import assert_gradients_match
 
 import tinyspore as ms
 from tinyspore import Parameter, Tensor, nn, ops
 from tinyspore import dataset as ds
 from tinyspore.dataset import transforms, vision
-
-from gradcheck import assert_gradients_match
 
 
 # ----- Tensor ---------------------------------------------------------------------------------------

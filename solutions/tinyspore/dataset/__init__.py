@@ -9,6 +9,7 @@ IDX-file reader), `digits` (scikit-learn's 8x8 digits, no download), `transforms
 for `.map`: TypeCast, Rescale, Normalize, HWC2CHW, ...).
 """
 
+from ..mindrecord import MindDataset  # not implemented: says why
 from . import config, text, transforms, vision
 from .datasets import (
     BatchDataset,
@@ -26,7 +27,6 @@ from .datasets import (
 )
 from .digits import digits_dataset, load_digits, split_train_test
 from .mnist import MnistDataset, read_idx
-from ..mindrecord import MindDataset  # not implemented: says why
 
 __all__ = [
     "Dataset", "NumpySlicesDataset", "GeneratorDataset", "MnistDataset", "BatchDataset", "ShuffleDataset",

@@ -67,21 +67,29 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
     rest are attributes (axis, shape, ...) passed through unchanged. With `uses_needs=True` the
     backward is called as `backward(g, needs)`, where `needs[i]` says whether input i wants a
     gradient, so an expensive op (matmul, conv) can skip the products nobody asked for.
+
+    Speed, and why it is safe: `uses_needs` is PyTorch's `ctx.needs_input_grad`. A gradient that no
+    tracked tensor can receive is thrown away by the graph walk anyway, so not computing it changes
+    no result; for the first layer of a network (whose input is data, not a weight) it saves the
+    largest matmul of the backward pass. Chapter 04's `binary_backward` is the plain version: it
+    always returns both gradients.
     """
 
     def decorate(forward: Callable) -> Callable:
         def op(*args: Any, **attrs: Any) -> Tensor:
             tensors = args[:inputs]
-            try:  # the common case, every input a Tensor, without per-input type tests
+            # Speed: try the common case (every input a Tensor) first and pay for type tests only when
+            # it fails; an op runs a million times in a course, so a microsecond each is worth it.
+            try:
                 arrays = [t._data for t in tensors]
             except AttributeError:
                 like = next((t._data for t in tensors if isinstance(t, Tensor)), None)
                 arrays = [t._data if isinstance(t, Tensor) else _to_input(t, like) for t in tensors]
             out, backward = forward(*arrays, *args[inputs:], **attrs)
             result = Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
-            if autodiff.recording:
+            if autodiff.recording:  # outside grad nothing is recorded: a forward pass costs no memory
                 needs = tuple([isinstance(t, Tensor) and t._tracked for t in tensors])
-                if True in needs:
+                if True in needs:  # only ops that depend on a tracked tensor join the graph
                     result._parents = tuple([t if isinstance(t, Tensor) else None for t in tensors])
                     result._backward = functools.partial(backward, needs=needs) if uses_needs else backward
                     result._tracked = True
@@ -305,7 +313,13 @@ def matmul(a, b):
 
 @primitive(inputs=3, uses_needs=True)
 def dense(x, weight, bias=None):
-    """x @ weight^T + bias in one op: the Dense layer, with MindSpore's (out, in) weight; bias may be None."""
+    """x @ weight^T + bias in one op: the Dense layer, with MindSpore's (out, in) weight; bias may be None.
+
+    Speed, and why it is correct: the plain version is two ops, `matmul(x, transpose(w)) + b` (chapter 02
+    writes it so, and its gradient is the sum of theirs). One op records one graph node instead of three
+    and adds the bias in place; its backward is exactly theirs, with `sum_to_shape` of the bias written
+    out as the sum over the batch axes.
+    """
     if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"dense: input {x.shape} and weight {weight.shape}: the input's last axis must "
                          f"match the weight's in_channels (weight is (out, in))")
@@ -477,7 +491,12 @@ def reduce_mean(x, axis=None, keepdims=False):
     """Mean over `axis` (None or () for all)."""
     axes = _axes(axis, x.ndim)
     count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
-    out = np.mean(x, axis=axes, keepdims=keepdims)
+    if x.dtype.kind == "f":
+        # Speed: np.mean is this same float sum divided by count, behind a Python wrapper that costs
+        # several microseconds per call, a tenth of a small training step's loss. Same bits either way.
+        out = np.add.reduce(x, axis=axes, keepdims=keepdims) / x.dtype.type(count)
+    else:
+        out = np.mean(x, axis=axes, keepdims=keepdims)  # integers: NumPy's float64 mean
 
     def backward(g):
         return (np.broadcast_to(_expand_reduced(g, x.shape, axes, keepdims) / count, x.shape),)
