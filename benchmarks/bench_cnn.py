@@ -17,17 +17,15 @@ Target: tinyspore's wall clock at most 1.25x PyTorch's, without the opt-in.
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from .timing import best_of
+from .timing import best_of, single_threaded
 
 BATCH, CLASSES = 64, 10
 WARMUP, REPEATS = 5, 60
@@ -92,15 +90,6 @@ def torch_step(images: np.ndarray, labels: np.ndarray) -> Callable[[], object] |
         return loss
 
     return step
-
-
-def single_threaded() -> Any:
-    """A context in which NumPy's BLAS uses one thread (threadpoolctl, shipped with scikit-learn)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
 
 
 TARGET = 1.25

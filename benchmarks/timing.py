@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 
 def best_of(candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 20,
@@ -37,3 +39,12 @@ def report(medians: dict[str, float], baseline: str, unit: str, target: tuple[st
         ratio = medians[name] / base
         verdict = "meets" if ratio <= limit else "MISSES"
         print(f"  {name} {verdict} the target of <= {limit:.2f}x {baseline} ({ratio:.2f}x)")
+
+
+def single_threaded() -> Any:
+    """A context in which NumPy's BLAS uses one thread (threadpoolctl, shipped with scikit-learn)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
