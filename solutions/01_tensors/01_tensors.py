@@ -207,13 +207,19 @@ print(ms.grad(lambda b: (ms.Tensor(np.zeros((4, 3), np.float32)) + b).sum())(ms.
 # ## 4. Reductions and the matrix product
 #
 # A reduction (`sum`, `mean`, `max`) collapses one or more axes. `axis=0` collapses the rows (one result per
-# column); `keep_dims=True` keeps the collapsed axis with size 1, so that the result still broadcasts
-# against the original.
+# column). Keeping the collapsed axis with size 1, so that the result still broadcasts against the original,
+# is spelled differently by method, in MindSpore and here: `x.mean(axis=..., keep_dims=True)` but
+# `x.sum(axis=..., keepdims=True)`.
 
 # %%
 data = ms.Tensor(np.arange(12, dtype=np.float32).reshape(4, 3))
-print(data.sum(axis=0).shape, data.mean(axis=1).shape, data.mean(axis=1, keep_dims=True).shape)
+print(data.sum(axis=0).shape, data.mean(axis=1).shape, data.mean(axis=1, keep_dims=True).shape,
+      data.sum(axis=1, keepdims=True).shape)
 print((data - data.mean(axis=1, keep_dims=True)).asnumpy())
+try:
+    data.sum(axis=1, keep_dims=True)
+except TypeError as error:
+    print("TypeError:", error)
 
 # %% [markdown]
 # The matrix product `a @ b` (or `ops.matmul(a, b)`) needs the **inner** sizes to agree: `(n, k) @ (k, m)`
@@ -304,7 +310,8 @@ print("means:", z.mean(axis=0).round(3) + 0.0, " stds:", z.std(axis=0).round(3))
 #   autodiff can follow; `asnumpy()` leaves that world.
 # - Broadcasting lines shapes up on the right and stretches sizes of 1 (`broadcast_shape`).
 # - `sum_to_shape` undoes broadcasting for gradients: autodiff uses it in chapter 04.
-# - Reductions take `axis` and `keep_dims`; the matrix product needs equal inner sizes, and a good error
+# - Reductions take `axis`, and keep the reduced axis with `keep_dims=True` (`mean`) or `keepdims=True`
+#   (`sum`); the matrix product needs equal inner sizes, and a good error
 #   says so with both shapes (`matmul_checked`).
 # - Numerically, compute a variance from centered values (`standardize`): float32 has only ~7 digits.
 #

@@ -282,3 +282,16 @@ def test_standardize_returns_an_ndarray():
         return (d / ops.sqrt((d * d).mean(axis=axis, keep_dims=True) + 1e-5)).asnumpy()
 
     assert_caught(check_standardize, standardize, "returned an ndarray")
+
+
+def test_broadcast_shape_error_may_write_the_shapes_its_own_way():
+    # the exercise asks that the message name both shapes, not that it use Python's tuple syntax
+    def broadcast_shape(shape_a, shape_b):
+        try:
+            return tuple(np.broadcast_shapes(tuple(shape_a), tuple(shape_b)))
+        except ValueError:
+            a = "x".join(map(str, shape_a)) if len(shape_a) > 1 else str(list(shape_a))
+            b = "x".join(map(str, shape_b)) if len(shape_b) > 1 else str(list(shape_b))
+            raise ValueError(f"cannot broadcast {a} with {b}") from None
+
+    assert_passes(check_broadcast_shape, broadcast_shape)
