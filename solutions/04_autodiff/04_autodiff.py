@@ -22,7 +22,10 @@
 # - put the nodes in **topological order** (**Exercise 04.4**) and write the **backward pass** that walks the
 #   graph in reverse and adds up gradients (**Exercise 04.5**), then check your engine against `tinyspore.grad`;
 # - use the engine's API: `grad`, `value_and_grad` (with `grad_position`, `weights`, `has_aux`) and
-#   `ops.GradOperation`, and see why the seed tutorial's `loss, grads = grad_fn(...)` goes wrong.
+#   `ops.GradOperation`;
+# - add an operation to the engine itself, forward and backward side by side, with its `@primitive`
+#   decorator, and differentiate it with `ms.grad` (**Exercise 04.6**);
+# - see why the seed tutorial's `loss, grads = grad_fn(...)` goes wrong.
 
 # %%
 from types import SimpleNamespace
@@ -34,10 +37,12 @@ import tinyspore as ms
 from tinyspore import nn, ops
 from tinyspore.ops import primitives as P
 from tinyspore.ops import sum_to_shape
+from tinyspore.ops.primitives import primitive
 from tinyspore_grader import pick
 from tinyspore_grader.checks.ch04_autodiff import (
     check_backward,
     check_binary_backward,
+    check_hypot,
     check_numeric_grad,
     check_topological_order,
     check_unary_backward,
@@ -604,7 +609,85 @@ print("has_aux=False: grad", gx_all, " (= y + 1: the sum of BOTH outputs was dif
 # | `value_and_grad(fn, ...)(x)` | `(value, grads)`; with `has_aux=True` the value is `(loss, aux, ...)` |
 # | `ops.GradOperation(get_by_list=True)(fn, weights)(x)` | `(dw1, dw2, ...)`: the gradients only, never the value |
 #
-# ## 7. The seed tutorial's pitfall: `GradOperation`
+# ## 7. A primitive of your own
+#
+# Every operation of the engine is a **primitive**: a function on NumPy arrays that returns its result and,
+# right beside it, its backward rule. This is the engine's `mul`, in `tinyspore/ops/primitives.py`:
+#
+# ```python
+# @primitive(inputs=2)
+# def mul(x, y):
+#     def backward(g):
+#         return sum_to_shape(g * y, x.shape), sum_to_shape(g * x, y.shape)
+#     return x * y, backward
+# ```
+#
+# The `@primitive` decorator does the rest: it unwraps Tensor inputs into arrays, runs the forward, wraps the
+# result in a Tensor and, while `grad` records, stores `backward` on it for the graph walk of section 5. So
+# the rule you wrote for exercise 04.2 can run inside the real engine. Here it is, as a primitive, under
+# `ms.grad` (your rule once it passes its check, the reference's until then):
+
+# %%
+mul_rule = pick(binary_backward, reference_binary_backward, check_binary_backward)
+
+
+@primitive(inputs=2)
+def my_mul(x, y):
+    return x * y, lambda g: mul_rule("mul", g, x, y)
+
+
+a, b = ms.Tensor(rng.standard_normal((4, 3)).astype(np.float32)), ms.Tensor(np.float32([1.0, -2.0, 0.5]))
+mine = ms.grad(lambda u, v: (my_mul(u, v) * u).sum(), grad_position=(0, 1))(a, b)
+engine = ms.grad(lambda u, v: (u * v * u).sum(), grad_position=(0, 1))(a, b)
+print("same gradients as the engine's mul:", all(np.allclose(m.asnumpy(), e.asnumpy()) for m, e in zip(mine, engine)))
+
+# %% [markdown]
+# ### Exercise 04.6: hypot (2 points)
+#
+# Add `hypot(x, y) = sqrt(x**2 + y**2)`, element by element with broadcasting, to the engine as a
+# primitive: decorate it with `@primitive(inputs=2)`, compute on the arrays it receives, and return the
+# result together with its backward rule, which maps the gradient `g` of the result to `(gx, gy)`, of `x`'s and
+# `y`'s shapes. Work out the local derivatives yourself (the chain rule of section 1 is enough).
+#
+# The check calls your `hypot` on Tensors and differentiates `sum(hypot(x, y) * w)` with `ms.grad` with respect
+# to both inputs: same shapes, broadcast ones (`(4, 3)` with `(3,)`, `(2, 1)` with `(1, 3)`, a 0-d input),
+# float32 and float64, never at `x = y = 0`, where hypot has no slope.
+
+# %% nbgrader={"grade": false, "grade_id": "hypot", "locked": false, "schema_version": 3, "solution": true, "task": false}
+@primitive(inputs=2)
+def hypot(x, y):
+    """Exercise 04.6. sqrt(x**2 + y**2) as an engine primitive: returns (out, backward).
+
+    x, y: ndarrays that broadcast together (the decorator unwraps Tensors); backward(g) -> (gx, gy) with the
+    shapes of x and y.
+    """
+    ### BEGIN SOLUTION
+    out = np.sqrt(x * x + y * y)
+
+    def backward(g):
+        return sum_to_shape(g * x / out, x.shape), sum_to_shape(g * y / out, y.shape)
+
+    return out, backward
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "hypot_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check_hypot(hypot)
+### BEGIN HIDDEN TESTS
+check_hypot(hypot, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Once it passes, `hypot` is as much a part of the engine as `mul`: it works on Tensors, broadcasts, and
+# `ms.grad` differentiates through it, also inside bigger expressions:
+
+# %%
+u = ms.Tensor(np.float32([3.0, 5.0]))
+v = ms.Tensor(np.float32([4.0, 12.0]))
+print(hypot(u, v), ms.grad(lambda p, q: (hypot(p, q) * 2 + p).sum(), grad_position=(0, 1))(u, v))
+
+# %% [markdown]
+# ## 8. The seed tutorial's pitfall: `GradOperation`
 #
 # The tutorial this course grew from fits `y = 2x + 0.5` with a `Dense(1, 1)`: 100 points, noise from
 # `np.random.seed(0)`. We start from `W = 0.5, b = 0` (here and in chapter 06, so that every run, and
@@ -698,6 +781,9 @@ for step in range(3):
 #   `mul` hands `g * other`, `matmul` `g @ y^T` and `x^T @ g`, `sum` copies `g` back (axes restored first),
 #   relu masks with `x > 0`, exp multiplies by `exp(x)`, log divides by `x`; broadcasting is undone with
 #   `sum_to_shape`. Gradients are **accumulated**, never overwritten.
+# - Each operation of the engine is a **primitive**: forward and backward side by side, on arrays; the
+#   `@primitive` decorator makes it an op on Tensors that `ms.grad` differentiates (your `hypot`, and your
+#   own `mul` rule).
 # - `ms.grad` and `ms.value_and_grad` keep MindSpore's return structures; use
 #   `value_and_grad(forward_fn, None, weights, has_aux=True)` when the forward function returns
 #   `(loss, logits)`.

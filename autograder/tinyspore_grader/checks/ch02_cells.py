@@ -396,7 +396,9 @@ def _describe_walk(case: Case) -> str:
 def _walk_cases(hidden: bool) -> list[Case]:
     plans = [("Dense(3, 2)", ""), ("Net: fc1, head=SequentialCell, frozen scale", ""),
              ("Net().head (a sub-cell)", ""), ("shared weight and a cell attached twice", ""),
-             ("ReLU() (no parameters)", ""), ("Net: fc1, head=SequentialCell, frozen scale", "model")]
+             ("ReLU() (no parameters)", ""),
+             ("Net().head (a sub-cell)", "model"),  # the prefix, param.name and the path from here all differ
+             ("Net: fc1, head=SequentialCell, frozen scale", "model")]
     if hidden:
         plans = [("three levels with a CellList", ""), ("tied encoder/decoder weight, frozen table", ""),
                  ("BatchNorm1d(4) (moving statistics are frozen)", ""), ("SequentialCell of OrderedDict", ""),
@@ -443,6 +445,10 @@ PARAMETERS_AND_NAMES_MISTAKES = [
             "a child's parameters are named by their path: the child's attribute name, a dot, then the name "
             "inside it ('fc1.weight', 'head.0.weight'). Pass `prefix + child_name` down the recursion.",
             wrong=_walk_wrong(dotted=False)),
+    Mistake("name_prefix ignored",
+            "put `name_prefix` in front of every path: with name_prefix='model' the first parameter of "
+            "`net.head` is 'model.0.weight'. Start the recursion with the prefix you were given.",
+            wrong=lambda cell, name_prefix="": _walk_wrong()(cell)),
     Mistake("leading dot",
             "at the top the prefix is empty, so the names start without a dot: 'fc1.weight', not '.fc1.weight'. "
             "Join with a dot only when the prefix is not empty.",

@@ -21,7 +21,7 @@ import numpy as np
 
 from tinyspore.ops import primitives as P
 from tinyspore.ops import sum_to_shape
-from tinyspore_grader import Case, Mistake, Raised, run_check, same
+from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same
 
 _TIGHT = partial(same, rtol=1e-6, atol=1e-8)  # float64 answers that follow the same formula
 
@@ -946,3 +946,104 @@ def check_backward(backward, hidden: bool = False) -> None:
     """Exercise 04.5: backward(root, order) -> {node: gradient of sum(root) w.r.t. node} for every node."""
     run_check("04.5", "backward", backward, _backward_cases(hidden), reference=reference_backward,
               mistakes=BACKWARD_MISTAKES, call=_call_backward, describe_case=_describe_backward_case)
+
+
+# ----- 04.6 hypot: a primitive of your own --------------------------------------------------------------
+@P.primitive(inputs=2)
+def reference_hypot(x: np.ndarray, y: np.ndarray) -> tuple:
+    """sqrt(x**2 + y**2) elementwise, with broadcasting; the rule: gx = g * x / out, gy = g * y / out."""
+    out = np.sqrt(x * x + y * y)
+
+    def backward(g: np.ndarray) -> tuple:
+        return sum_to_shape(g * x / out, x.shape), sum_to_shape(g * y / out, y.shape)
+
+    return out, backward
+
+
+def _hypot_cases(hidden: bool) -> list[Case]:
+    rng = _rng(hidden, 8)
+    plans = [((3,), (3,)), ((4, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 2)), ((2, 3), (2, 3)), ((3, 2), (3, 1))]
+    if hidden:
+        plans = [((4,), (4,)), ((2, 3), (2, 1)), ((3, 1), (1, 2)), ((2, 2), ()), ((5,), (2, 5)), ((1, 3), (3, 3))]
+    cases = []
+    for n, (sx, sy) in enumerate(plans):
+        dtype = np.float64 if n == 4 else np.float32
+
+        def values(shape: tuple, dtype: Any = dtype) -> np.ndarray:  # away from 0, where hypot has no slope
+            return _array(rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape), dtype)
+
+        x, y = values(sx), values(sy)
+        w = _array(rng.uniform(-1.0, 1.0, np.broadcast_shapes(sx, sy)), dtype)
+        cases.append(Case((x, y, w)))
+    return cases
+
+
+def _call_hypot(fn: Any, case: Case) -> tuple:
+    """The answer as a primitive of the engine: its value, and its gradients under ms.grad of sum(hypot * w)."""
+    import tinyspore as ms
+
+    x, y, w = (ms.Tensor(a) for a in case.args)
+    value = fn(x, y)  # first, so that a stub says "not implemented"
+    if not callable(getattr(fn, "forward", None)):
+        raise BadReturn("`hypot` is not a primitive of the engine: put `@primitive(inputs=2)` on the line above "
+                        "`def hypot`")
+    gx, gy = ms.grad(lambda a, b: (fn(a, b) * w).sum(), grad_position=(0, 1))(x, y)
+    return value, gx, gy
+
+
+def _describe_hypot_case(case: Case) -> str:
+    from tinyspore_grader import describe
+
+    x, y, w = case.args
+    return (f"x {describe(x)}, y {describe(y)}  [expected/got = (hypot(x, y), and under ms.grad the gradients "
+            f"of sum(hypot(x, y) * w) for x and for y, with w {describe(w)})]")
+
+
+def _hypot_rule(backward: Callable) -> Callable:
+    """A wrong primitive: the right forward with the backward `backward(g, x, y, out)`."""
+    @P.primitive(inputs=2)
+    def hypot(x: np.ndarray, y: np.ndarray) -> tuple:
+        out = np.sqrt(x * x + y * y)
+        return out, lambda g: backward(g, x, y, out)
+    return hypot
+
+
+HYPOT_MISTAKES = [
+    Mistake("not a primitive",
+            "`hypot` must be a primitive of the engine: decorate it with `@primitive(inputs=2)`, work on the "
+            "NumPy arrays it receives, and return `(out, backward)`; Tensor operations inside are not needed.",
+            detect=lambda case, got: _raised(got, BadReturn, text="not a primitive")),
+    Mistake("forward returns only the value",
+            "a primitive's forward returns a PAIR: the value and its backward rule, `return out, backward`, "
+            "where `def backward(g): return gx, gy`.",
+            detect=lambda case, got: isinstance(got, Raised) and ("unpack" in str(got.error)
+                                                                  or "not iterable" in str(got.error))),
+    Mistake("hypot: no sum_to_shape",
+            "an input that broadcasting stretched receives the SUM of its uses: return "
+            "`sum_to_shape(g * x / out, x.shape)` and the same for y (as mul does in the engine).",
+            wrong=_hypot_rule(lambda g, x, y, out: (g * x / out, g * y / out))),
+    Mistake("hypot: forgot g",
+            "multiply by the incoming gradient g (the chain rule): gx = g * x / out, not x / out.",
+            wrong=_hypot_rule(lambda g, x, y, out: (sum_to_shape(np.broadcast_to(x / out, g.shape), x.shape),
+                                                    sum_to_shape(np.broadcast_to(y / out, g.shape), y.shape)))),
+    Mistake("hypot: slope of x**2 + y**2",
+            "the slope of sqrt(u) is 1 / (2 sqrt(u)), so d hypot / dx = x / hypot(x, y): 2 * x is the slope "
+            "of x**2 + y**2, before the square root.",
+            wrong=_hypot_rule(lambda g, x, y, out: (sum_to_shape(2 * g * x, x.shape),
+                                                    sum_to_shape(2 * g * y, y.shape)))),
+    Mistake("hypot: gradients swapped",
+            "backward returns one gradient per input, in the order of the inputs: `(gx, gy)`, with gx = "
+            "g * x / out for x.",
+            wrong=_hypot_rule(lambda g, x, y, out: (sum_to_shape(g * y / out, x.shape),
+                                                    sum_to_shape(g * x / out, y.shape)))),
+    Mistake("hypot: one gradient",
+            "backward must return one gradient per input, a pair `(gx, gy)`, even when you only think of x.",
+            wrong=_hypot_rule(lambda g, x, y, out: sum_to_shape(g * x / out, x.shape))),
+]
+
+
+def check_hypot(hypot, hidden: bool = False) -> None:
+    """Exercise 04.6: hypot(x, y) = sqrt(x**2 + y**2) as an engine primitive, value and gradients under ms.grad."""
+    run_check("04.6", "hypot", hypot, _hypot_cases(hidden), reference=reference_hypot, mistakes=HYPOT_MISTAKES,
+              call=_call_hypot, describe_case=_describe_hypot_case, same=partial(same, rtol=1e-5, atol=1e-6),
+              inputs_unchanged=False)

@@ -16,7 +16,7 @@ import pytest
 
 from tinyspore_grader import CheckFailure
 
-from . import answers_00_03, answers_04_06  # noqa: F401 - importing registers the answers
+from . import answers_00_03, answers_04_06, answers_b  # noqa: F401 - importing registers the answers
 from .registry import ENTRIES, Entry
 
 
@@ -37,8 +37,8 @@ def verdict(entry: Entry) -> tuple[str, str]:
     return ("named" if shown in entry.expect else "other"), shown
 
 
-def measure() -> dict:
-    results = [(entry, *verdict(entry)) for entry in ENTRIES]
+def measure(entries: list[Entry] | None = None) -> dict:
+    results = [(entry, *verdict(entry)) for entry in (ENTRIES if entries is None else entries)]
     wrong = [r for r in results if r[0].expect is not None]
     right = [r for r in results if r[0].expect is None]
     count = Counter(outcome for _, outcome, _ in wrong)
@@ -56,12 +56,20 @@ def measure() -> dict:
     }
 
 
+def summary(m: dict, title: str) -> str:
+    return (f"{title}: {m['wrong']} wrong answers: {m['failing']:.1%} fail, {m['named']:.1%} named, "
+            f"{m['other']:.1%} named another mistake, {m['generic']:.1%} generic, {m['passed']} pass; "
+            f"{m['correct']} correct answers: {m['correct_failing']} fail")
+
+
 def report(m: dict) -> str:
     lines = [f"{e.label}: {outcome} {shown}" + (f" (expected {', '.join(e.expect)})" if e.expect else " (correct)")
              for e, outcome, shown in m["results"]]
-    lines.append(f"{m['wrong']} wrong answers: {m['failing']:.1%} fail, {m['named']:.1%} named, "
-                 f"{m['other']:.1%} named another mistake, {m['generic']:.1%} generic, {m['passed']} pass; "
-                 f"{m['correct']} correct answers: {m['correct_failing']} fail")
+    late = [e for e, _, _ in m["results"] if e.where.startswith("answers_b.py")]
+    early = [e for e, _, _ in m["results"] if not e.where.startswith("answers_b.py")]
+    lines.append(summary(measure(early), "set A (measured while the diagnosis was built)"))
+    lines.append(summary(measure(late), "set B (written afterwards, never tuned on)"))
+    lines.append(summary(m, "both sets"))
     return "\n".join(lines)
 
 

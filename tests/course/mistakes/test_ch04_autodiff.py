@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 from helpers import assert_caught, assert_passes
 
+from tinyspore import ops
 from tinyspore.ops import sum_to_shape
+from tinyspore.ops.primitives import primitive
 from tinyspore_grader.checks.ch04_autodiff import (
     check_backward,
     check_binary_backward,
+    check_hypot,
     check_numeric_grad,
     check_topological_order,
     check_unary_backward,
@@ -700,3 +703,85 @@ def test_topological_order_visited_by_name():
         return order
 
     assert_caught(check_topological_order, topological_order, "visited set of names")
+
+
+# ----- 04.6 hypot: a primitive of your own --------------------------------------------------------------
+def test_hypot_solution_passes():
+    @primitive(inputs=2)
+    def hypot(x, y):
+        out = np.sqrt(x * x + y * y)
+
+        def backward(g):
+            return sum_to_shape(g * x / out, x.shape), sum_to_shape(g * y / out, y.shape)
+
+        return out, backward
+
+    assert_passes(check_hypot, hypot)
+
+
+def test_hypot_with_tensor_ops_and_no_decorator():
+    # it computes the right numbers, and autodiff even differentiates it: but it is not a primitive
+    def hypot(x, y):
+        return ops.sqrt(x * x + y * y)
+
+    assert_caught(check_hypot, hypot, "not a primitive")
+
+
+def test_hypot_forward_returns_only_the_value():
+    @primitive(inputs=2)
+    def hypot(x, y):
+        return np.sqrt(x ** 2 + y ** 2)
+
+    assert_caught(check_hypot, hypot, "forward returns only the value")
+
+
+def test_hypot_without_sum_to_shape():
+    # needle's and micrograd's elementwise rules never broadcast, so learners leave sum_to_shape out
+    @primitive(inputs=2)
+    def hypot(x, y):
+        out = np.sqrt(x ** 2 + y ** 2)
+        return out, lambda g: (g * x / out, g * y / out)
+
+    assert_caught(check_hypot, hypot, "hypot: no sum_to_shape")
+
+
+def test_hypot_local_slope_without_g():
+    @primitive(inputs=2)
+    def hypot(x, y):
+        out = np.sqrt(x ** 2 + y ** 2)
+
+        def backward(g):
+            gx = np.broadcast_to(x / out, g.shape)
+            gy = np.broadcast_to(y / out, g.shape)
+            return sum_to_shape(gx, x.shape), sum_to_shape(gy, y.shape)
+
+        return out, backward
+
+    assert_caught(check_hypot, hypot, "hypot: forgot g")
+
+
+def test_hypot_slope_of_the_square():
+    @primitive(inputs=2)
+    def hypot(x, y):
+        out = np.sqrt(x ** 2 + y ** 2)
+        return out, lambda g: (sum_to_shape(2 * x * g, x.shape), sum_to_shape(2 * y * g, y.shape))
+
+    assert_caught(check_hypot, hypot, "hypot: slope of x**2 + y**2")
+
+
+def test_hypot_gradients_in_the_wrong_order():
+    @primitive(inputs=2)
+    def hypot(x, y):
+        out = np.sqrt(x ** 2 + y ** 2)
+        return out, lambda g: (sum_to_shape(g * y / out, x.shape), sum_to_shape(g * x / out, y.shape))
+
+    assert_caught(check_hypot, hypot, "hypot: gradients swapped")
+
+
+def test_hypot_backward_for_x_only():
+    @primitive(inputs=2)
+    def hypot(x, y):
+        out = np.sqrt(x ** 2 + y ** 2)
+        return out, lambda g: sum_to_shape(g * x / out, x.shape)
+
+    assert_caught(check_hypot, hypot, "hypot: one gradient")
