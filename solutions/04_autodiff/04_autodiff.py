@@ -48,6 +48,7 @@ from tinyspore_grader.checks.ch04_autodiff import (
     check_unary_backward,
     reference_backward,
     reference_binary_backward,
+    reference_hypot,
     reference_numeric_grad,
     reference_topological_order,
     reference_unary_backward,
@@ -679,12 +680,14 @@ check_hypot(hypot, hidden=True)
 
 # %% [markdown]
 # Once it passes, `hypot` is as much a part of the engine as `mul`: it works on Tensors, broadcasts, and
-# `ms.grad` differentiates through it, also inside bigger expressions:
+# `ms.grad` differentiates through it, also inside bigger expressions (yours once it passes its check, the
+# reference's until then):
 
 # %%
+my_hypot = pick(hypot, reference_hypot, check_hypot)
 u = ms.Tensor(np.float32([3.0, 5.0]))
 v = ms.Tensor(np.float32([4.0, 12.0]))
-print(hypot(u, v), ms.grad(lambda p, q: (hypot(p, q) * 2 + p).sum(), grad_position=(0, 1))(u, v))
+print(my_hypot(u, v), ms.grad(lambda p, q: (my_hypot(p, q) * 2 + p).sum(), grad_position=(0, 1))(u, v))
 
 # %% [markdown]
 # ## 8. The seed tutorial's pitfall: `GradOperation`
