@@ -118,11 +118,12 @@ print("loss", loss, " gradient", grad)
 # ### Exercise 05.1: sgd_step (2 points)
 #
 # Write one SGD step on NumPy arrays: `sgd_step(param, grad, lr, weight_decay=0.0)` returns the new
-# parameter, the same shape as `param`, and does not modify `param` in place. Example:
+# parameter, the same shape as `param`, and leaves `param` and `grad` as they were (no update in place: the
+# caller keeps the old values; this holds for every step function of this chapter). Example:
 # `sgd_step(np.array([1., -2., 3.]), np.array([0.1, 0.2, -0.3]), lr=0.1)` is `[0.99, -2.02, 3.03]`.
 #
 # The check calls your function several times in a row on arrays of several shapes, with and without weight
-# decay, and compares each step with `nn.SGD` on a Parameter.
+# decay, compares each step with `nn.SGD` on a Parameter, and checks that the arrays it gave you are unchanged.
 
 # %% nbgrader={"grade": false, "grade_id": "sgd_step", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def sgd_step(param, grad, lr, weight_decay=0.0):

@@ -21,6 +21,7 @@ import numpy as np
 import tinyspore as ms
 from tinyspore import nn
 from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same
+from tinyspore_grader.diagnose import kind_of
 
 from .ch05_optimizers import reference_adam_step, reference_momentum_step, reference_rmsprop_step
 
@@ -86,7 +87,7 @@ def _train_step_call(fn: Any, case: Case) -> tuple:
         if loss is None:
             raise BadReturn("`train_step` returned None: end it with `return loss`")
         if np.size(_acc_of(loss)) != 1:
-            raise BadReturn(f"`train_step` returned {np.shape(_acc_of(loss))}-shaped values, not the loss (one number)")
+            raise BadReturn(f"`train_step` returned values of shape {np.shape(_acc_of(loss))}, not the loss (one number)")
         losses.append(float(loss.asnumpy()) if hasattr(loss, "asnumpy") else float(loss))
     params = np.concatenate([p.asnumpy().ravel() for p in net.trainable_params()])
     return np.array(losses), params
@@ -262,6 +263,9 @@ def _run_epoch_call(fn: Any, case: Case) -> tuple:
     x, y, batch_size, seed = case.args
     recorder = _Recorder()
     result = fn(recorder, x.copy(), y.copy(), batch_size, np.random.default_rng(seed))
+    if result is None or np.size(result.asnumpy() if hasattr(result, "asnumpy") else result) != 1:
+        raise BadReturn(f"`run_epoch` returned {kind_of(result)}: return the epoch's mean loss per sample, one number (a Python "
+                        "float)")
     mean = float(result.asnumpy()) if hasattr(result, "asnumpy") else float(result)
     sizes = np.array([len(ids) for ids in recorder.x_ids], np.int64)
     x_order = np.concatenate(recorder.x_ids) if recorder.x_ids else np.zeros(0, np.int64)
