@@ -144,6 +144,7 @@ def test_reference_train_epoch_inside_a_whole_training_is_model_train():
 
 # ----- 07.1 batch_rows ---------------------------------------------------------------------------------------
 def test_batch_rows_slices_with_len():
+    # chapter 06's run_epoch sliced arrays; here the rows are a stream (MindSpore sources can be generators)
     def batch_rows(rows, batch_size, drop_remainder=False):
         for start in range(0, len(rows), batch_size):
             chunk = rows[start:start + batch_size]
@@ -153,6 +154,7 @@ def test_batch_rows_slices_with_len():
 
 
 def test_batch_rows_concatenates():
+    # np.concatenate for np.stack: the classic collate slip (a (3,) column becomes (12,), scalars fail)
     def batch_rows(rows, batch_size, drop_remainder=False):
         batch = []
         for row in rows:
@@ -208,6 +210,7 @@ def test_batch_rows_checks_before_appending_with_greater_than():
 
 
 def test_batch_rows_forgets_the_remainder():
+    # the last, smaller batch lost: afshinea/keras-data-generator#5, wayen820/gender_age_estimation_mxnet#18
     def batch_rows(rows, batch_size, drop_remainder=False):
         batch = []
         for row in rows:
@@ -234,6 +237,7 @@ def test_batch_rows_ignores_drop_remainder():
 
 
 def test_batch_rows_yields_whatever_is_left():
+    # an empty last batch: scverse/annbatch#132 (empty splits at the end of a sampler)
     def batch_rows(rows, batch_size, drop_remainder=False):
         batch = []
         for row in rows:
@@ -277,6 +281,7 @@ def test_batch_rows_yields_tensors():
     assert_caught(check_batch_rows, batch_rows, "Tensors instead of arrays")
 
 def test_batch_rows_reads_everything_first():
+    # reading the whole source first, as a list: works on small data, breaks laziness
     def batch_rows(rows, batch_size, drop_remainder=False):
         rows = list(rows)
         stop = len(rows) - len(rows) % batch_size if drop_remainder else len(rows)
@@ -341,6 +346,7 @@ def test_accuracy_without_one_hot():
 
 
 def test_accuracy_averages_batches():
+    # the mean of the batch accuracies: udacity/deep-learning-v2-pytorch#74, mlcommons/training#89
     class Accuracy(Metric):
         def __init__(self):
             super().__init__()
@@ -400,6 +406,7 @@ def test_accuracy_clear_is_pass():
 
 
 def test_accuracy_floor_division():
+    # `//` on two int counts gives 0 (Python 2 habits; integer counters)
     class Accuracy(_AccuracyBase):
         def update(self, y_pred, y):
             y_pred, y = _arrays(y_pred, y)
@@ -531,6 +538,7 @@ def test_confusion_base_passes():
 
 
 def test_confusion_indexed_predicted_first():
+    # matrix[predicted, true]: rows and columns the other way round (sklearn and MindSpore put true classes in rows)
     class ConfusionMatrix(_ConfusionBase):
         def update(self, y_pred, y):
             y_pred, y = self._classes(y_pred, y)
@@ -542,6 +550,7 @@ def test_confusion_indexed_predicted_first():
 
 
 def test_confusion_fancy_index_increment():
+    # m[y, p] += 1 counts a repeated pair once: numpy/numpy#8866, numpy/numpy#16790
     class ConfusionMatrix(_ConfusionBase):
         def update(self, y_pred, y):
             y_pred, y = self._classes(y_pred, y)
@@ -586,6 +595,7 @@ def test_confusion_target_divides_columns():
 
 
 def test_confusion_plain_division():
+    # 0 / 0 for a class that never occurs gives NaN (MindSpore sets those entries to 0)
     class ConfusionMatrix(_ConfusionBase):
         def eval(self):
             if not self.seen:
@@ -724,6 +734,7 @@ def test_early_stopping_always_minimizes():
 
 
 def test_early_stopping_more_than_patience():
+    # `wait > patience` instead of `>=`: keras-team/keras#8100 fixed this off-by-one in Keras' EarlyStopping
     class EarlyStopping(_StopperBase):
         def on_train_epoch_end(self, run_context):
             current = self.value(run_context)
@@ -739,6 +750,7 @@ def test_early_stopping_more_than_patience():
 
 
 def test_early_stopping_counter_only_grows():
+    # the counter never set back to 0 on an improvement
     class EarlyStopping(_StopperBase):
         def on_train_epoch_end(self, run_context):
             current = self.value(run_context)
@@ -797,6 +809,7 @@ def test_early_stopping_adds_min_delta():
 
 
 def test_early_stopping_reads_the_metrics():
+    # cb_params.metrics lacks 'eval_loss', which Model.fit puts in eval_results only
     class EarlyStopping(_StopperBase):
         def value(self, run_context):
             return run_context.original_args().metrics[self.monitor]
@@ -827,6 +840,7 @@ def test_early_stopping_with_the_comparison_reversed():
     assert_caught(check_EarlyStopping, EarlyStopping, "wait not reset on improvement")
 
 def test_early_stopping_initializes_in_init():
+    # state set once in __init__: a second training starts with the first one's counter and best
     class EarlyStopping(_StopperBase):
         def __init__(self, monitor="eval_loss", min_delta=0, patience=0, mode="min"):
             super().__init__(monitor, min_delta, patience, mode)
@@ -840,6 +854,7 @@ def test_early_stopping_initializes_in_init():
 
 # ----- 07.5 train_epoch --------------------------------------------------------------------------------------------
 def test_train_epoch_hands_cb_params_to_the_hooks():
+    # callbacks get the RunContext, not the dict behind it
     def train_epoch(train_network, dataset, callbacks, run_context):
         cb_params = run_context.original_args()
         for cb in callbacks:
@@ -860,6 +875,7 @@ def test_train_epoch_hands_cb_params_to_the_hooks():
 
 
 def test_train_epoch_passes_the_row():
+    # train_network(row) with the [data, label] list as one argument
     def train_epoch(train_network, dataset, callbacks, run_context):
         cb_params = run_context.original_args()
         for cb in callbacks:
