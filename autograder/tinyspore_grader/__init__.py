@@ -7,7 +7,7 @@
 - Messages in the edition's language: `tinyspore_grader.i18n`; the editions: `tinyspore_grader.editions`.
 """
 
-from .core import BadReturn, Case, CheckFailure, Mistake, ModifiedInput, Raised, pick, run_check, same
+from .core import BadReturn, Case, CheckFailure, Mistake, ModifiedInput, Raised, pick, run_check, same, watch_inputs
 from .diagnose import Diagnosis, diagnose
 from .i18n import install_figure_text
 from .summary import describe
@@ -15,4 +15,4 @@ from .summary import describe
 install_figure_text()  # the Chinese edition's figures: Chinese text and a CJK font (nothing in English)
 
 __all__ = ["BadReturn", "Case", "CheckFailure", "Diagnosis", "Mistake", "ModifiedInput", "Raised", "describe",
-           "diagnose", "pick", "run_check", "same"]
+           "diagnose", "pick", "run_check", "same", "watch_inputs"]

@@ -219,6 +219,24 @@ def _unchanged(before: Any, after: Any) -> bool:
     return True
 
 
+def watch_inputs(names: Sequence[str], values: Sequence[Any]) -> Callable[[], None]:
+    """For a check's own `call`, which builds the answer's inputs itself (Tensors from the case's arrays):
+    remember `values` now; the returned function raises `ModifiedInput(name)` for the first one that the
+    answer has changed since. Arrays and Tensors are compared by their numbers."""
+    def snapshot(value: Any) -> Any:
+        array = array_of(value)
+        return array.copy() if array is not None else copy.deepcopy(value)
+
+    saved = [snapshot(v) for v in values]
+
+    def verify() -> None:
+        for name, before, value in zip(names, saved, values):
+            if not _unchanged(before, snapshot(value)):
+                raise ModifiedInput(name)
+
+    return verify
+
+
 def _changed_inputs(names: list[str], case: Case, live: Case) -> list[str]:
     """The names of the arguments of `case` that differ in `live` (the copy the answer was called with)."""
     changed = [name for name, a, b in zip(names, case.args, live.args) if not _unchanged(a, b)]

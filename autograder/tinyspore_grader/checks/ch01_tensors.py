@@ -14,7 +14,7 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import ops
-from tinyspore_grader import Case, Mistake, Raised, run_check, same
+from tinyspore_grader import Case, Mistake, Raised, run_check, same, watch_inputs
 
 
 def _rng(hidden: bool, salt: int) -> np.random.Generator:
@@ -277,7 +277,9 @@ def _call_with_gradient(fn, case: Case):
     """(fn(x, axis), d/dx sum(fn(x, axis) * weights)): the values, and whether autodiff can follow them."""
     x, axis, weights = case.args
     x, weights = ms.Tensor(x), ms.Tensor(weights)
+    verify = watch_inputs(("x",), (x,))
     out = fn(x, axis=axis)
+    verify()
     if not hasattr(out, "asnumpy"):
         return out  # not a Tensor: the comparison says so
     grad = ms.grad(lambda t: (fn(t, axis=axis) * weights).sum())(x)

@@ -17,7 +17,7 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import Tensor, nn, ops
-from tinyspore_grader import Case, Mistake, Raised, describe, run_check, same
+from tinyspore_grader import Case, Mistake, Raised, describe, run_check, same, watch_inputs
 
 GRADIENT = "the gradient with respect to logits"
 LARGE = "large logits, close together"
@@ -38,7 +38,10 @@ def _on_tensors(fn: Any, case: Case) -> Any:
     if case.note == GRADIENT:
         rest = args[1:]
         return ms.grad(lambda logits: fn(logits, *rest, **case.kwargs))(args[0])
-    return fn(*args, **case.kwargs)
+    verify = watch_inputs(("logits", "labels"), args[:2])
+    result = fn(*args, **case.kwargs)
+    verify()
+    return result
 
 
 def _describe_tensors(names: tuple[str, ...]) -> Any:

@@ -20,7 +20,7 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import nn
-from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same
+from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same, watch_inputs
 from tinyspore_grader.diagnose import kind_of
 
 from .ch05_optimizers import reference_adam_step, reference_momentum_step, reference_rmsprop_step
@@ -79,7 +79,10 @@ def _train_step_call(fn: Any, case: Case) -> tuple:
     optimizer = _OPTIMIZERS[opt_name](net.trainable_params())
     losses = []
     for x, y in batches:
-        loss = fn(net, loss_fn, optimizer, ms.Tensor(x), ms.Tensor(y))
+        x, y = ms.Tensor(x), ms.Tensor(y)
+        verify = watch_inputs(("x", "y"), (x, y))
+        loss = fn(net, loss_fn, optimizer, x, y)
+        verify()
         if isinstance(loss, (tuple, list)):
             items = ", ".join("loss" if np.size(_acc_of(v)) == 1 else "logits" if np.ndim(_acc_of(v)) == 2
                               else type(v).__name__ for v in loss)
@@ -87,7 +90,8 @@ def _train_step_call(fn: Any, case: Case) -> tuple:
         if loss is None:
             raise BadReturn("`train_step` returned None: end it with `return loss`")
         if np.size(_acc_of(loss)) != 1:
-            raise BadReturn(f"`train_step` returned values of shape {np.shape(_acc_of(loss))}, not the loss (one number)")
+            shape = np.shape(_acc_of(loss))
+            raise BadReturn(f"`train_step` returned values of shape {shape}, not the loss (one number)")
         losses.append(float(loss.asnumpy()) if hasattr(loss, "asnumpy") else float(loss))
     params = np.concatenate([p.asnumpy().ravel() for p in net.trainable_params()])
     return np.array(losses), params
@@ -262,10 +266,14 @@ class _Recorder:
 def _run_epoch_call(fn: Any, case: Case) -> tuple:
     x, y, batch_size, seed = case.args
     recorder = _Recorder()
-    result = fn(recorder, x.copy(), y.copy(), batch_size, np.random.default_rng(seed))
+    x, y = x.copy(), y.copy()
+    verify = watch_inputs(("x", "y"), (x, y))
+    result = fn(recorder, x, y, batch_size, np.random.default_rng(seed))
+    verify()
     if result is None or np.size(result.asnumpy() if hasattr(result, "asnumpy") else result) != 1:
-        raise BadReturn(f"`run_epoch` returned {kind_of(result)}: return the epoch's mean loss per sample, one number (a Python "
-                        "float)")
+        kind = kind_of(result)
+        raise BadReturn(f"`run_epoch` returned {kind}: return the epoch's mean loss per sample, one number "
+                        "(a Python float)")
     mean = float(result.asnumpy()) if hasattr(result, "asnumpy") else float(result)
     sizes = np.array([len(ids) for ids in recorder.x_ids], np.int64)
     x_order = np.concatenate(recorder.x_ids) if recorder.x_ids else np.zeros(0, np.int64)
@@ -386,7 +394,9 @@ def _accuracy_call(fn: Any, case: Case) -> Any:
     logits, labels, as_tensor = case.args
     if as_tensor:
         logits, labels = ms.Tensor(logits), ms.Tensor(labels)
+    verify = watch_inputs(("logits", "labels"), (logits, labels))
     result = fn(logits, labels)
+    verify()
     if hasattr(result, "asnumpy"):
         result = result.asnumpy()
     if isinstance(result, (np.ndarray, np.generic)) and np.ndim(result) == 0:

@@ -505,3 +505,18 @@ def test_mse_mean_divides_by_the_number_of_logits():
         return squared.sum() if reduction == "sum" else squared
 
     assert_caught(check_mse_loss, mse_loss, "mean over the logits' size")
+
+
+
+def test_cross_entropy_overwrites_the_ignored_labels():
+    # a mask first, then the ignored labels "cleaned" to 0 in the caller's Tensor so that they can index
+    def cross_entropy(logits, labels, ignore_index=-100, label_smoothing=0.0):
+        kept = labels.asnumpy() != ignore_index
+        labels[Tensor(~kept)] = 0
+        log_probs = ops.log_softmax(logits, -1)
+        c = logits.shape[1]
+        one_hot = (np.arange(c) == labels.asnumpy()[:, None]) & kept[:, None]
+        target = one_hot * (1 - label_smoothing) + kept[:, None] * (label_smoothing / c)
+        return -(log_probs * Tensor(target.astype(np.float32))).sum() / float(kept.sum())
+
+    assert_diagnosed(check_cross_entropy, cross_entropy, "in_place", "changed its input `labels` in place")
