@@ -104,7 +104,7 @@ class Twin:
     def problem(self) -> str:
         if self.block is None:
             return "not translated"
-        if TODO in self.block.text.splitlines()[0:1] or not self.block.text.strip():
+        if self.block.text.startswith(TODO) or not self.block.text.strip():
             return "marked TODO"
         return "" if self.fresh else "the English text changed since it was translated"
 
