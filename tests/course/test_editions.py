@@ -132,7 +132,8 @@ def test_chinese_notebook_ran_in_chinese_with_chinese_figures(chapter):
 @pytest.fixture(scope="module")
 def fresh_zh_course(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("zh-course")
-    for chapter in ZH_CHAPTERS if len(ZH_CHAPTERS) < len(CHAPTERS) else ["[0-9][0-9]_*"]:
+    # one nbgrader run over solutions/zh/ (its chapters only), or the chosen chapters
+    for chapter in ZH_CHAPTERS if os.environ.get("TINYSPORE_CHAPTERS") else ["[0-9][0-9]_*"]:
         notebooks.generate_assignment(chapter, root=root, release=root / "release", edition="zh")
     return root
 
