@@ -31,7 +31,7 @@ from tinyspore.nn.wrap import TrainOneStepCell, WithLossCell
 from tinyspore.train import Callback, CallbackParam, Metric, RunContext
 from tinyspore.train import EarlyStopping as EngineEarlyStopping
 from tinyspore.train.metrics import Accuracy as EngineAccuracy
-from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same
+from tinyspore_grader import BadReturn, Case, Mistake, ModifiedInput, Raised, run_check, same, watch_inputs
 
 # What each exercise must build itself: the engine's (or a library's) implementation of that very answer.
 # An answer that calls one of these while it is graded is delegating, not answering (issue 9's grader
@@ -73,6 +73,7 @@ class RowStream:
     def __init__(self, rows: list) -> None:
         self._rows = rows
         self.read = 0
+        self.handed_out: list[tuple] = []
 
     def __iter__(self) -> RowStream:
         return self
@@ -82,7 +83,16 @@ class RowStream:
             raise StopIteration
         row = self._rows[self.read]
         self.read += 1
-        return tuple(np.array(column, copy=True) for column in row)
+        copies = tuple(np.array(column, copy=True) for column in row)
+        self.handed_out.append(copies)
+        return copies
+
+    def verify_unchanged(self) -> None:
+        """ModifiedInput('rows') if the answer changed a row it was given (in a pipeline that would change the
+        source's data for every later epoch)."""
+        for original, given in zip(self._rows, self.handed_out):
+            if any(not np.array_equal(a, b) for a, b in zip(original, given)):
+                raise ModifiedInput("rows")
 
 
 def reference_batch_rows(rows: Any, batch_size: int, drop_remainder: bool = False) -> Any:
@@ -145,6 +155,7 @@ def _batch_rows_call(fn: Any, case: Case) -> Any:
         raise BadReturn(f"`batch_rows` returned {type(result).__name__}, not batches: yield each batch "
                         f"(a generator function) or return an iterable of them.")
     batches = list(itertools.islice(iter(result), take)) if take else list(result)
+    stream.verify_unchanged()
     return (_layout(batches), *_columns(batches), f"{stream.read} rows read from the stream")
 
 
@@ -320,7 +331,9 @@ def _metric_call(cls: Any, case: Case) -> tuple:
     for step in script:
         if step[0] == "update":
             inputs = [ms.Tensor(a) if as_tensor else a.copy() for a in step[1:]]
+            unchanged = watch_inputs(("y_pred", "y"), inputs)
             metric.update(*inputs)
+            unchanged()
         elif step[0] == "clear":
             metric.clear()
         else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from helpers import assert_caught, assert_passes
+from helpers import assert_caught, assert_passes, failure
 
 import tinyspore as ms
 from tinyspore import Tensor, nn, train
@@ -981,3 +981,35 @@ def test_train_epoch_ends_the_epoch_at_every_step():
 
 def test_train_epoch_counts_the_epoch_itself():
     assert_caught(check_train_epoch, _epoch(epoch_count=True), "cur_epoch_num changed")
+
+
+def test_batch_rows_scales_the_rows_in_place():
+    # normalizing a column in place while batching would change the source's data for every later epoch
+    def batch_rows(rows, batch_size, drop_remainder=False):
+        batch = []
+        for row in rows:
+            np.multiply(row[0], 0.5, out=row[0])
+            batch.append(row)
+            if len(batch) == batch_size:
+                yield tuple(np.stack(col) for col in zip(*batch))
+                batch = []
+        if batch and not drop_remainder:
+            yield tuple(np.stack(col) for col in zip(*batch))
+
+    message = failure(check_batch_rows, batch_rows)
+    assert "changed its input `rows` in place" in message, message
+    failure(check_batch_rows, batch_rows, hidden=True)
+
+
+def test_accuracy_shifts_the_logits_in_place():
+    class Accuracy(_AccuracyBase):
+        def update(self, y_pred, y):
+            y_pred, y = _arrays(y_pred, y)
+            y_pred -= y_pred.max(axis=1, keepdims=True)  # "for stability", on the caller's array
+            if y.ndim == 2:
+                y = y.argmax(1)
+            self.correct += int((y_pred.argmax(1) == y).sum())
+            self.total += len(y)
+
+    message = failure(check_Accuracy, Accuracy)
+    assert "changed its input `y_pred` in place" in message, message
