@@ -6,7 +6,8 @@
 A message is found in the source, without running it:
 - the argument of `_("...")` or `N_("...")` (engine: `tinyspore.common.i18n`; checks: `tinyspore_grader.i18n`);
 - the hint of a `Mistake(name, hint, ...)`, the `note=` of a `Case(...)`, a `generic_hint=` of `run_check`,
-  and the strings of a constant whose name ends in `HINT`/`HINTS`/`MESSAGES`, which the check library translates where
+  the sentences of an `explain=` dict, and the strings of a constant whose name ends in
+  `HINT`/`HINTS`/`MESSAGES`/`EXPLAIN`, which the check library translates where
   it shows them.
 Engine messages go to `solutions/tinyspore/locale/<lang>/LC_MESSAGES/tinyspore.po`, the check library's to
 `autograder/tinyspore_grader/locale/<lang>/LC_MESSAGES/tinyspore_grader.po`. Figure texts have their own
@@ -49,7 +50,7 @@ def messages_in(path: Path, root: Path) -> list[tuple[str, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and re.search(r"(HINTS?|MESSAGES)$", t.id)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and re.search(r"(HINTS?|MESSAGES|EXPLAIN)$", t.id)
                                                 for t in node.targets):
             for item in ast.walk(node.value):  # a hint constant, or a table of them
                 value = _literal(item)
@@ -68,6 +69,8 @@ def messages_in(path: Path, root: Path) -> list[tuple[str, str]]:
             texts += [k.value for k in node.keywords if k.arg == "note"]
         if name == "run_check":
             texts += [k.value for k in node.keywords if k.arg == "generic_hint"]
+            texts += [v for k in node.keywords if k.arg == "explain" and isinstance(k.value, ast.Dict)
+                      for v in k.value.values]
         for text in texts:
             value = _literal(text)
             if value:
