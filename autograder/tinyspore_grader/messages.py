@@ -50,8 +50,8 @@ def messages_in(path: Path, root: Path) -> list[tuple[str, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and re.search(r"(HINTS?|MESSAGES|EXPLAIN)$", t.id)
-                                                for t in node.targets):
+        named = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+        if isinstance(node, ast.Assign) and any(re.search(r"(HINTS?|MESSAGES|EXPLAIN)$", n) for n in named):
             for item in ast.walk(node.value):  # a hint constant, or a table of them
                 value = _literal(item)
                 if value and " " in value:
