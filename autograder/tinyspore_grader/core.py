@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from tinyspore.common.i18n import _ as _engine
+from tinyspore.common.i18n import using
+
 from .diagnose import Context, Diagnosis, array_of, diagnose, generic
 from .i18n import N_, _
 from .summary import describe
@@ -86,7 +89,7 @@ class Raised:
     error: BaseException
 
     def __str__(self) -> str:
-        return _("raises {error}").format(error=f"{type(self.error).__name__}: {_first_line(str(self.error))}")
+        return _("raises {error}").format(error=f"{type(self.error).__name__}: {_said(self.error)}")
 
 
 @dataclass(frozen=True)
@@ -248,7 +251,9 @@ def _outcome(call: Callable, fn: Callable, case: Case) -> Any:
     """What `fn` gives on `case`: its result, or `Raised(error)` if it raises an ordinary exception."""
     try:
         # Overflow and 0/0 warnings from a wrong answer would only clutter the feedback: the result says it.
-        with np.errstate(all="ignore"), warnings.catch_warnings():
+        # Errors are made in English whatever the edition, so that a mistake is recognised by its message
+        # the same way in every edition; they are translated where they are shown (`_said`).
+        with np.errstate(all="ignore"), warnings.catch_warnings(), using("en"):
             warnings.simplefilter("ignore")
             return call(fn, case)
     except NotImplementedError:
@@ -259,6 +264,11 @@ def _outcome(call: Callable, fn: Callable, case: Case) -> Any:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _said(error: BaseException) -> str:
+    """The first line of an error's message in the edition's language (the engine's or the checks' catalogue)."""
+    return _engine(_(_first_line(str(error))))
 
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -492,13 +502,13 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
         lines.append("  " + got_line.format(value=_(IN_PLACE_VERDICT).format(
             name=name, argument="`, `".join(verdict.changed))))
     elif isinstance(got, Raised) and _about_return(got):
-        error = f"{type(got.error).__name__}: {_first_line(str(got.error))}"
+        error = f"{type(got.error).__name__}: {_said(got.error)}"
         lines.append("  " + got_line.format(
-            value=_first_line(str(got.error)) if isinstance(got.error, (BadReturn, ModifiedInput))
+            value=_said(got.error) if isinstance(got.error, (BadReturn, ModifiedInput))
             else _("a return value the check could not use ({error})").format(error=error)))
     elif isinstance(got, Raised):
         where = _learner_line(got.error)
-        lines.append("  " + got_line.format(value=f"{type(got.error).__name__}: {_first_line(str(got.error))}"))
+        lines.append("  " + got_line.format(value=f"{type(got.error).__name__}: {_said(got.error)}"))
         if where:
             lines.append("  " + _("raised at {where}").format(where=where))
     else:

@@ -22,63 +22,14 @@ import sys
 import warnings
 from pathlib import Path
 
-from tinyspore.common.i18n import N_, language, parse_po, translator
+from tinyspore.common.i18n import N_, language, parse_po, templates, translator  # noqa: F401 - N_, templates re-exported
 
 LOCALE = Path(__file__).resolve().parent / "locale"
 DOMAIN = "tinyspore_grader"
 FIGURES = "figures"
 UNTRANSLATED = "untranslated figure text"
 
-_exact = translator(LOCALE, DOMAIN)
-_FIELD = re.compile(r"\{(\w+)(?::[^{}]*)?\}")
-
-
-@functools.cache
-def _shaped(lang: str) -> list[tuple[int, re.Pattern, str]]:
-    path = LOCALE / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    return templates(parse_po(path.read_text(encoding="utf-8")) if path.is_file() else {})
-
-
-def templates(entries: dict[str, str]) -> list[tuple[int, re.Pattern, str]]:
-    """The msgids with {fields} as patterns (with their fixed letters and msgstr), most specific first; only
-    those with some fixed words (`{title}: {message}` would match anything)."""
-    found = []
-    for msgid, msgstr in entries.items():
-        parts = _FIELD.split(msgid)  # text, field, text, field, ...
-        fixed = "".join(parts[0::2])
-        letters = len(re.findall(r"[A-Za-z]", fixed))
-        if len(parts) == 1 or letters < 5:
-            continue
-        seen: set[str] = set()
-        regex = ""
-        for i, part in enumerate(parts):
-            if i % 2 == 0:
-                regex += re.escape(part)
-            else:
-                regex += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
-                seen.add(part)
-        found.append((letters, re.compile(regex, re.DOTALL), msgstr))
-    return [(letters, regex, msgstr) for letters, regex, msgstr in sorted(found, key=lambda f: -f[0])]
-
-
-def _(message: str, _depth: int = 0) -> str:
-    """`message` in the edition's language. A message formatted before it is shown (a hint made from a
-    template, a diagnosis) is recognised by its template's msgid, and its fields are carried over (each
-    translated too when the catalogue has it, also a whole sentence put into a field)."""
-    translated = _exact(message)
-    lang = language()
-    if translated != message or lang == "en" or not isinstance(message, str) or _depth > 2:
-        return translated
-    for letters, regex, msgstr in _shaped(lang):
-        if letters < (12 if _depth == 0 else 5):  # a whole message needs more words to be recognised than a field
-            continue
-        found = regex.fullmatch(message)
-        if found:
-            values = {name: _(value, _depth + 1) for name, value in found.groupdict().items()}
-            return _FIELD.sub(lambda m, values=values: values[m.group(1)], msgstr)
-    return message
-
-__all__ = ["N_", "_", "figure_text", "install_figure_text", "language"]
+_ = translator(LOCALE, DOMAIN)
 
 
 @functools.cache

@@ -32,7 +32,7 @@ DOMAINS = {  # domain -> (the package whose sources hold its messages, its local
     "tinyspore_grader": (GRADER, GRADER / "locale"),
 }
 TRANSLATED = ("zh_CN",)
-_MARKERS = {"_", "N_"}
+_MARKERS = {"_", "N_", "_tr"}  # _tr: the engine's name for _ (where _ is a throwaway variable)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .common.i18n import _ as _tr
 from .tensor import Parameter, Tensor
 
 # How many `grad` calls are running; primitives record the graph only while it is > 0.
@@ -87,14 +88,15 @@ def _as_weight_list(weights: Any) -> tuple[list[Parameter], bool]:
     weights = list(weights)
     for i, w in enumerate(weights):
         if not isinstance(w, Tensor):
-            raise TypeError(f"grad: weights[{i}] is a {type(w).__name__}, expected a Parameter")
+            raise TypeError(_tr("grad: weights[{i}] is a {w_type}, expected a Parameter").format(
+                                i=i, w_type=type(w).__name__))
     return weights, False
 
 
 def _check_differentiable(t: Tensor, what: str) -> None:
     if t._data.dtype.kind != "f":
-        raise TypeError(f"grad: {what} has dtype {t.dtype}; gradients need a float tensor "
-                        f"(convert it with .astype(tinyspore.float32))")
+        raise TypeError(_tr("grad: {what} has dtype {t_dtype}; gradients need a float tensor (convert it "
+                            "with .astype(tinyspore.float32))").format(what=what, t_dtype=t.dtype))
 
 
 def _detach(value: Any) -> Any:
@@ -119,11 +121,13 @@ def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Pa
     sources: list[Tensor] = []
     for p in positions:
         if p >= len(args) or p < -len(args):
-            raise IndexError(f"grad: grad_position {p}, but the function got {len(args)} inputs")
+            raise IndexError(_tr("grad: grad_position {p}, but the function got {len_args} inputs").format(
+                                 p=p, len_args=len(args)))
         if isinstance(args[p], (int, float)) and not isinstance(args[p], bool):
             continue
         if not isinstance(args[p], Tensor):
-            raise TypeError(f"grad: input {p} is a {type(args[p]).__name__}, expected a Tensor")
+            raise TypeError(_tr("grad: input {p} is a {args_p_type}, expected a Tensor").format(
+                                p=p, args_p_type=type(args[p]).__name__))
         _check_differentiable(args[p], f"input {p}")
         source = Tensor._wrap(args[p]._data)  # a fresh leaf, so the caller's tensor is untouched
         source._tracked = True
@@ -160,11 +164,12 @@ def _roots(outputs: Any, has_aux: bool) -> list[Tensor]:
     """The outputs to differentiate: the first one with has_aux, else all of them."""
     outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
     if has_aux and len(outputs) < 2:
-        raise ValueError("grad: has_aux=True needs a function that returns (loss, aux, ...)")
+        raise ValueError(_tr("grad: has_aux=True needs a function that returns (loss, aux, ...)"))
     roots = outputs[:1] if has_aux else outputs
     for i, root in enumerate(roots):
         if not isinstance(root, Tensor):
-            raise TypeError(f"grad: output {i} of the function is a {type(root).__name__}, expected a Tensor")
+            raise TypeError(_tr("grad: output {i} of the function is a {root_type}, expected a Tensor").format(
+                                i=i, root_type=type(root).__name__))
     return roots
 
 
@@ -174,7 +179,8 @@ def _sensitivities(roots: list[Tensor], sens: Any) -> list[np.ndarray]:
         return [np.ones_like(r._data) for r in roots]
     sens_list = list(sens) if isinstance(sens, (tuple, list)) else [sens]
     if len(sens_list) != len(roots):
-        raise ValueError(f"grad: got {len(sens_list)} sensitivities for {len(roots)} outputs")
+        raise ValueError(_tr("grad: got {len_sens_list} sensitivities for {len_roots} outputs").format(
+                             len_sens_list=len(sens_list), len_roots=len(roots)))
     out = []
     for s, r in zip(sens_list, roots):
         s = np.asarray(s._data if isinstance(s, Tensor) else s, dtype=r._data.dtype)
@@ -223,15 +229,17 @@ def value_and_grad(fn: Callable, grad_position: Any = 0, weights: Any = None, ha
 
 def _refuse_return_ids(name: str, return_ids: bool) -> None:
     if return_ids:
-        raise NotImplementedError(f"{name}(return_ids=True) is not implemented in tinyspore: gradients come "
-                                  f"back in the order of grad_position and weights, without ids")
+        raise NotImplementedError(_tr("{name}(return_ids=True) is not implemented in tinyspore: gradients "
+                                      "come back in the order of grad_position and weights, without ids").format(
+                                      name=name))
 
 
 def _make_grad(fn: Callable, grad_position: Any, weights: Any, has_aux: bool, with_value: bool) -> Callable:
     positions = _positions(grad_position)
     weight_list, single_weight = _as_weight_list(weights)
     if grad_position is None and weights is None:
-        raise ValueError("grad: grad_position and weights are both None, so there is nothing to differentiate")
+        raise ValueError(_tr("grad: grad_position and weights are both None, so there is nothing to "
+                             "differentiate"))
 
     def grad_fn(*args: Any) -> Any:
         outputs, input_grads, weight_grads = _run(fn, args, positions, weight_list, has_aux)
@@ -263,14 +271,16 @@ class GradOperation:
 
     def __call__(self, fn: Callable, weights: Any = None) -> Callable:
         if self.get_by_list and weights is None:
-            raise ValueError("GradOperation(get_by_list=True) needs the weights: grad_op(fn, net.trainable_params())")
+            raise ValueError(_tr("GradOperation(get_by_list=True) needs the weights: grad_op(fn, "
+                                 "net.trainable_params())"))
         weight_list, single_weight = _as_weight_list(weights) if self.get_by_list else ([], False)
 
         def grad_fn(*args: Any) -> Any:
             sens = None
             if self.sens_param:
                 if not args:
-                    raise TypeError("GradOperation(sens_param=True): pass the sensitivity as the last argument")
+                    raise TypeError(_tr("GradOperation(sens_param=True): pass the sensitivity as the last "
+                                        "argument"))
                 args, sens = args[:-1], args[-1]
             tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
             if self.get_all:
@@ -290,7 +300,7 @@ class GradOperation:
             if self.get_all:
                 return inputs
             if not inputs:
-                raise TypeError("GradOperation: the function got no Tensor input to differentiate")
+                raise TypeError(_tr("GradOperation: the function got no Tensor input to differentiate"))
             return inputs[0]
 
         return grad_fn

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import dtype as mstype
+from .common.i18n import _ as _tr
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -29,7 +30,8 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         if array.dtype == np.float64:  # Python floats and lists of them: MindSpore makes float32
             array = array.astype(np.float32)
         elif array.dtype.kind == "O":
-            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} {data!r}")
+            raise TypeError(_tr("Tensor: cannot make a tensor from {data_type} {data!r}").format(
+                                data_type=type(data).__name__, data=data))
     if dtype is not None:
         array = array.astype(mstype.to_numpy_dtype(dtype), copy=False)
     return array
@@ -52,10 +54,11 @@ class Tensor:
                  internal: bool = False, const_arg: bool = False, device: str | None = None) -> None:
         # internal and const_arg only matter to MindSpore's graph compiler; eager execution ignores them.
         if device is not None and str(device).upper() != "CPU":
-            raise NotImplementedError(f"Tensor: device={device!r}; tinyspore runs on the CPU only")
+            raise NotImplementedError(_tr("Tensor: device={device!r}; tinyspore runs on the CPU only").format(
+                                          device=device))
         if input_data is None:
             if shape is None:
-                raise ValueError("Tensor: give input_data, or shape with init")
+                raise ValueError(_tr("Tensor: give input_data, or shape with init"))
             from .common.initializer import initializer
 
             input_data = initializer("zeros" if init is None else init, shape, dtype or mstype.float32)._data
@@ -73,7 +76,8 @@ class Tensor:
     def from_numpy(array: np.ndarray) -> Tensor:
         """A Tensor that shares memory with `array` (no copy): a change to one shows in the other."""
         if not isinstance(array, np.ndarray):
-            raise TypeError(f"Tensor.from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+            raise TypeError(_tr("Tensor.from_numpy: expected a numpy.ndarray, got {array_type}").format(
+                                array_type=type(array).__name__))
         mstype.from_numpy_dtype(array.dtype)  # TypeError for dtypes without a tinyspore equivalent
         return Tensor._wrap(array)
 
@@ -135,7 +139,7 @@ class Tensor:
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise TypeError(_tr("len() of a 0-d tensor"))
         return len(self._data)
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -153,7 +157,8 @@ class Tensor:
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iu":
-            raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
+            raise TypeError(_tr("only integer tensors can be used as an index, not {self_dtype}").format(
+                                self_dtype=self.dtype))
         return int(self._data)
 
     def __format__(self, spec: str) -> str:
@@ -290,9 +295,10 @@ class Tensor:
         """In-place write of values. Not differentiable: inside `grad`, writing into a tensor the result
         depends on (or writing such a tensor somewhere) is refused, since the recorded graph would be wrong."""
         if autodiff.recording and (self._tracked or (isinstance(value, Tensor) and value._tracked)):
-            raise RuntimeError(f"Tensor.__setitem__: an in-place write x[{index!r}] = ... inside grad, on a tensor "
-                               f"that is being differentiated; gradients cannot flow through a write. Build a new "
-                               f"tensor instead (ops.where(mask, value, x), ops.concat, ...)")
+            raise RuntimeError(_tr("Tensor.__setitem__: an in-place write x[{index!r}] = ... inside grad, on "
+                                   "a tensor that is being differentiated; gradients cannot flow through a "
+                                   "write. Build a new tensor instead (ops.where(mask, value, x), "
+                                   "ops.concat, ...)").format(index=index))
         self._data[_raw_index(index)] = _raw(value)
 
     # ----- methods in MindSpore's spelling ----------------------------------------------------
@@ -429,8 +435,10 @@ class Parameter(Tensor):
         """Replace the value; the shape must stay the same (the dtype is kept)."""
         new = _to_array(data)
         if new.shape != self._data.shape and not slice_shape:
-            raise ValueError(f"Parameter '{self.name}': set_data got shape {new.shape}, "
-                             f"expected {self._data.shape}")
+            raise ValueError(_tr("Parameter '{self_name}': set_data got shape {new_shape}, expected "
+                                 "{old_shape}").format(
+                                 self_name=self.name, new_shape=new.shape,
+                                 old_shape=self._data.shape))
         self._data = new.astype(self._data.dtype, copy=True)
         return self
 

@@ -22,6 +22,7 @@ import functools
 import gettext
 import io
 import os
+import re
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -145,12 +146,57 @@ def translations(localedir: str, domain: str, lang: str) -> gettext.NullTranslat
     return gettext.GNUTranslations(io.BytesIO(mo_bytes(entries)))
 
 
+_FIELD = re.compile(r"\{(\w+)(?::[^{}]*)?\}")
+
+
+def templates(entries: dict[str, str]) -> list[tuple[int, re.Pattern, str]]:
+    """The msgids with {fields} as patterns (with their number of fixed letters and their msgstr), most
+    specific first; only those with some fixed words (`{title}: {message}` would match anything)."""
+    found = []
+    for msgid, msgstr in entries.items():
+        parts = _FIELD.split(msgid)  # text, field, text, field, ...
+        letters = len(re.findall(r"[A-Za-z]", "".join(parts[0::2])))
+        if len(parts) == 1 or letters < 5:
+            continue
+        seen: set[str] = set()
+        regex = ""
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                regex += re.escape(part)
+            else:
+                regex += f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
+                seen.add(part)
+        found.append((letters, re.compile(regex, re.DOTALL), msgstr))
+    return sorted(found, key=lambda f: -f[0])
+
+
+@functools.cache
+def _shaped(localedir: str, domain: str, lang: str) -> list[tuple[int, re.Pattern, str]]:
+    path = catalogue_path(Path(localedir), domain, lang)
+    return templates(parse_po(path.read_text(encoding="utf-8")) if path.is_file() else {})
+
+
 def translator(localedir: str | Path, domain: str) -> Callable[[str], str]:
-    """A `_(message)` for one package's catalogue: the message in the language chosen now (see `language`)."""
+    """A `_(message)` for one package's catalogue: the message in the language chosen now (see `language`).
+
+    A message already formatted from a template (an error built before it is shown again, a hint made from
+    a template) is recognised by its template's msgid, and its fields are carried over, each translated
+    too when the catalogue has it (also a whole sentence put into a field)."""
     localedir = str(localedir)
 
-    def _(message: str) -> str:
-        return translations(localedir, domain, language()).gettext(message)
+    def _(message: str, _depth: int = 0) -> str:
+        lang = language()
+        translated = translations(localedir, domain, lang).gettext(message)
+        if translated != message or lang == "en" or not isinstance(message, str) or _depth > 2:
+            return translated
+        for letters, regex, msgstr in _shaped(localedir, domain, lang):
+            if letters < (12 if _depth == 0 else 5):  # a whole message needs more words than a field
+                continue
+            found = regex.fullmatch(message)
+            if found:
+                values = {name: _(value, _depth + 1) for name, value in found.groupdict().items()}
+                return _FIELD.sub(lambda m, values=values: values[m.group(1)], msgstr)
+        return message
 
     return _
 

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+from ..common.i18n import _ as _tr
 from ..tensor import Parameter, Tensor
 
 
@@ -33,8 +34,9 @@ class Cell:
         try:
             return self.__dict__["_params"], self.__dict__["_cells"]
         except KeyError:
-            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before "
-                                 f"assigning parameters or cells") from None
+            raise AttributeError(_tr("{cls}.__init__ must call super().__init__() before "
+                                     "assigning parameters or cells").format(
+                                     cls=type(self).__name__)) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
@@ -59,9 +61,12 @@ class Cell:
     def insert_param_to_cell(self, param_name: str, param: Parameter, check_name_contain_dot: bool = True) -> None:
         """Register `param` under `param_name`; an unnamed Parameter takes that name."""
         if check_name_contain_dot and "." in param_name:
-            raise KeyError(f"insert_param_to_cell: the name {param_name!r} must not contain '.'")
+            raise KeyError(_tr("insert_param_to_cell: the name {param_name!r} must not contain '.'").format(
+                               param_name=param_name))
         if not isinstance(param, Parameter):
-            raise TypeError(f"insert_param_to_cell: {param_name!r} is a {type(param).__name__}, not a Parameter")
+            raise TypeError(_tr("insert_param_to_cell: {param_name!r} is a {param_type}, not a "
+                                "Parameter").format(
+                                param_name=param_name, param_type=type(param).__name__))
         params, _ = self._registries()
         if param._name_is_default:
             param.name = param_name
@@ -75,9 +80,13 @@ class Cell:
         As in MindSpore, this does not rename the child's parameters (assigning an attribute does).
         """
         if child_name is None or "." in str(child_name):
-            raise KeyError(f"insert_child_to_cell: the name {child_name!r} must not be None or contain '.'")
+            raise KeyError(_tr("insert_child_to_cell: the name {child_name!r} must not be None or contain '.'").format(
+                               child_name=child_name))
         if not isinstance(child_cell, Cell):
-            raise TypeError(f"insert_child_to_cell: {child_name!r} is a {type(child_cell).__name__}, not a Cell")
+            raise TypeError(_tr("insert_child_to_cell: {child_name!r} is a {child_cell_type}, not a "
+                                "Cell").format(
+                                child_name=child_name,
+                                child_cell_type=type(child_cell).__name__))
         _, cells = self._registries()
         cells[str(child_name)] = child_cell
         object.__setattr__(self, str(child_name), child_cell)
@@ -96,8 +105,9 @@ class Cell:
 
     # ----- running --------------------------------------------------------------------------------
     def construct(self, *inputs: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} has no construct method; define "
-                                  f"construct(self, ...) to say what the cell computes")
+        raise NotImplementedError(_tr("{cls} has no construct method; define construct(self, "
+                                      "...) to say what the cell computes").format(
+                                      cls=type(self).__name__))
 
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         return self.construct(*inputs, **kwargs)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..common.i18n import _ as _tr
 from ..tensor import Tensor
 from .cell import Cell
 
@@ -47,8 +48,10 @@ class LossBase(Cell):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {list(_REDUCTIONS)}, "
-                             f"got {reduction!r}")
+            raise ValueError(_tr("{cls}: reduction must be one of {choices}, got "
+                                 "{reduction!r}").format(
+                                 cls=type(self).__name__,
+                                 choices=list(_REDUCTIONS), reduction=reduction))
         self.reduction = reduction
         self.average = reduction == "mean"
         self.reduce = reduction != "none"
@@ -68,25 +71,32 @@ class LossBase(Cell):
         return x
 
     def construct(self, logits: Any, labels: Any) -> Tensor:
-        raise NotImplementedError(f"{type(self).__name__}: a loss defines construct(self, logits, labels)")
+        raise NotImplementedError(_tr("{cls}: a loss defines construct(self, logits, labels)").format(
+                                      cls=type(self).__name__))
 
     # ----- checks shared by the losses -------------------------------------------------------------
     def _check_broadcast(self, logits: Tensor, labels: Tensor) -> None:
         try:
             np.broadcast_shapes(logits.shape, labels.shape)
         except ValueError:
-            raise ValueError(f"{type(self).__name__}: logits shape {logits.shape} and labels shape "
-                             f"{labels.shape} do not broadcast") from None
+            raise ValueError(_tr("{cls}: logits shape {logits_shape} and labels shape "
+                                 "{labels_shape} do not broadcast").format(
+                                 cls=type(self).__name__, logits_shape=logits.shape,
+                                 labels_shape=labels.shape)) from None
 
     def _check_same_shape(self, logits: Tensor, labels: Tensor) -> None:
         if logits.shape != labels.shape:
-            raise ValueError(f"{type(self).__name__}: logits shape {logits.shape} and labels shape "
-                             f"{labels.shape} must be equal")
+            raise ValueError(_tr("{cls}: logits shape {logits_shape} and labels shape "
+                                 "{labels_shape} must be equal").format(
+                                 cls=type(self).__name__, logits_shape=logits.shape,
+                                 labels_shape=labels.shape))
 
     def _check_float(self, what: str, t: Tensor, hint: str = "") -> None:
         if not _is_float(t):
-            raise TypeError(f"{type(self).__name__}: {what} must be float, got {t.dtype} "
-                            f"(shape {t.shape}){hint}")
+            raise TypeError(_tr("{cls}: {what} must be float, got {t_dtype} (shape "
+                                "{t_shape}){hint}").format(
+                                cls=type(self).__name__, what=what, t_dtype=t.dtype,
+                                t_shape=t.shape, hint=hint))
 
 
 # ----- regression -------------------------------------------------------------------------------
@@ -118,7 +128,7 @@ class SmoothL1Loss(LossBase):
     def __init__(self, beta: float = 1.0, reduction: str = "none") -> None:
         super().__init__(reduction)
         if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta <= 0:
-            raise ValueError(f"SmoothL1Loss: beta must be a positive number, got {beta!r}")
+            raise ValueError(_tr("SmoothL1Loss: beta must be a positive number, got {beta!r}").format(beta=beta))
         self.beta = float(beta)
 
     def construct(self, logits: Any, labels: Any) -> Tensor:
@@ -142,7 +152,8 @@ def _class_weight(loss: str, weight: Any, num_classes: int, dtype: np.dtype) -> 
         return np.ones(num_classes, dtype=dtype)
     w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=dtype)
     if w.shape != (num_classes,):
-        raise ValueError(f"{loss}: weight must have one entry per class, shape ({num_classes},), got {w.shape}")
+        raise ValueError(_tr("{loss}: weight must have one entry per class, shape ({num_classes},), got "
+                             "{w_shape}").format(loss=loss, num_classes=num_classes, w_shape=w.shape))
     return w
 
 
@@ -164,14 +175,18 @@ def _indexed_nll(loss: LossBase, log_probs: Tensor, labels: Tensor, weight: Any,
     num_classes = log_probs.shape[axis]
     expected = log_probs.shape[:axis] + log_probs.shape[axis + 1:]
     if labels.shape != expected:
-        raise ValueError(f"{name}: class-index labels must have shape {expected} for logits of shape "
-                         f"{log_probs.shape}, got {labels.shape}")
+        raise ValueError(_tr("{name}: class-index labels must have shape {expected} for logits of shape "
+                             "{log_probs_shape}, got {labels_shape}").format(
+                             name=name, expected=expected, log_probs_shape=log_probs.shape,
+                             labels_shape=labels.shape))
     y = labels._data.astype(np.int64)
     valid = y != ignore_index
     bad = valid & ((y < 0) | (y >= num_classes))
     if bad.any():
-        raise ValueError(f"{name}: label {y[bad].flat[0]} is out of range [0, {num_classes}) for logits of "
-                         f"shape {log_probs.shape} (ignore_index={ignore_index})")
+        raise ValueError(_tr("{name}: label {label} is out of range [0, {num_classes}) for logits of "
+                             "shape {log_probs_shape} (ignore_index={ignore_index})").format(
+                             name=name, label=y[bad].flat[0], num_classes=num_classes,
+                             log_probs_shape=log_probs.shape, ignore_index=ignore_index))
     dtype = log_probs._data.dtype
     w = _class_weight(name, weight, num_classes, dtype)
     safe = np.where(valid, y, 0)
@@ -194,7 +209,8 @@ def _indexed_nll(loss: LossBase, log_probs: Tensor, labels: Tensor, weight: Any,
 
 def _check_logits(loss: LossBase, logits: Tensor) -> None:
     if logits.ndim == 0:
-        raise ValueError(f"{type(loss).__name__}: logits must have a class axis, got a scalar")
+        raise ValueError(_tr("{loss_type}: logits must have a class axis, got a scalar").format(
+                             loss_type=type(loss).__name__))
     loss._check_float("logits", logits)
 
 
@@ -217,7 +233,8 @@ class CrossEntropyLoss(LossBase):
                  label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+            raise ValueError(_tr("CrossEntropyLoss: label_smoothing must be in [0, 1], got "
+                                 "{label_smoothing!r}").format(label_smoothing=label_smoothing))
         self.weight = weight
         self.ignore_index = ignore_index
         self.label_smoothing = float(label_smoothing)
@@ -230,11 +247,14 @@ class CrossEntropyLoss(LossBase):
         if _is_int(labels):
             return _indexed_nll(self, log_probs, labels, self.weight, self.ignore_index, self.label_smoothing)
         if not _is_float(labels):
-            raise TypeError(f"CrossEntropyLoss: labels must be int32/int64 class indices or float class "
-                            f"probabilities, got {labels.dtype}")
+            raise TypeError(_tr("CrossEntropyLoss: labels must be int32/int64 class indices or float class "
+                                "probabilities, got {labels_dtype}").format(labels_dtype=labels.dtype))
         if labels.shape != logits.shape:
-            raise ValueError(f"CrossEntropyLoss: {labels.dtype} labels are class probabilities and must have the "
-                             f"logits' shape {logits.shape}, got {labels.shape} (class indices must be int32 or int64)")
+            raise ValueError(_tr("CrossEntropyLoss: {labels_dtype} labels are class probabilities and must "
+                                 "have the logits' shape {logits_shape}, got {labels_shape} (class indices "
+                                 "must be int32 or int64)").format(
+                                 labels_dtype=labels.dtype, logits_shape=logits.shape,
+                                 labels_shape=labels.shape))
         return self._probability_loss(log_probs, labels, axis)
 
     def _probability_loss(self, log_probs: Tensor, labels: Tensor, axis: int) -> Tensor:
@@ -263,8 +283,9 @@ class NLLLoss(LossBase):
         logits, labels = _as_tensor(logits), _as_tensor(labels)
         _check_logits(self, logits)
         if not _is_int(labels):
-            raise TypeError(f"NLLLoss: labels must be int32 or int64 class indices, got {labels.dtype} "
-                            f"(shape {labels.shape})")
+            raise TypeError(_tr("NLLLoss: labels must be int32 or int64 class indices, got {labels_dtype} "
+                                "(shape {labels_shape})").format(
+                                labels_dtype=labels.dtype, labels_shape=labels.shape))
         return _indexed_nll(self, logits, labels, self.weight, self.ignore_index)
 
 
@@ -282,15 +303,19 @@ class SoftmaxCrossEntropyWithLogits(LossBase):
         _check_logits(self, logits)
         if self.sparse:
             if not _is_int(labels):
-                raise TypeError(f"SoftmaxCrossEntropyWithLogits(sparse=True): labels must be int32 or int64 "
-                                f"class indices, got {labels.dtype} (shape {labels.shape})")
+                raise TypeError(_tr("SoftmaxCrossEntropyWithLogits(sparse=True): labels must be int32 or "
+                                    "int64 class indices, got {labels_dtype} (shape {labels_shape})").format(
+                                    labels_dtype=labels.dtype, labels_shape=labels.shape))
             if labels.shape != logits.shape[:-1]:
-                raise ValueError(f"SoftmaxCrossEntropyWithLogits(sparse=True): labels must have shape "
-                                 f"{logits.shape[:-1]} for logits of shape {logits.shape}, got {labels.shape}")
+                raise ValueError(_tr("SoftmaxCrossEntropyWithLogits(sparse=True): labels must have shape "
+                                     "{logits_shape_1} for logits of shape {logits_shape}, got {labels_shape}").format(
+                                     logits_shape_1=logits.shape[:-1], logits_shape=logits.shape,
+                                     labels_shape=labels.shape))
             y = labels._data
             if y.size and (y.min() < 0 or y.max() >= logits.shape[-1]):
-                raise ValueError(f"SoftmaxCrossEntropyWithLogits: labels must be in [0, {logits.shape[-1]}), "
-                                 f"got min {y.min()} and max {y.max()}")
+                raise ValueError(_tr("SoftmaxCrossEntropyWithLogits: labels must be in [0, "
+                                     "{logits_shape_1}), got min {y_min} and max {y_max}").format(
+                                     logits_shape_1=logits.shape[-1], y_min=y.min(), y_max=y.max()))
             if logits.ndim == 2:  # the common case, as one fused op with the softmax - one_hot gradient
                 return self.get_loss(ops.primitives.sparse_softmax_cross_entropy(logits, labels))
             one_hot = (np.arange(logits.shape[-1]) == y[..., None]).astype(logits._data.dtype)

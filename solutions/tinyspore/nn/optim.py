@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from ..common.i18n import _ as _tr
 from ..tensor import Parameter, Tensor
 from .cell import Cell
 
@@ -467,9 +468,10 @@ class Optimizer(Cell):
         """A tuple with one gradient per parameter, each of the parameter's shape."""
         name = self.cls_name
         if isinstance(gradients, (Tensor, np.ndarray)):
-            raise TypeError(f"{name}: expected a tuple of gradients, one per parameter "
-                            f"({len(self.parameters)}), but got a single {type(gradients).__name__} of shape "
-                            f"{gradients.shape}; pass the whole tuple that grad/value_and_grad returned")
+            raise TypeError(_tr("{name}: expected a tuple of gradients, one per parameter ({count}), but got a "
+                                "single {kind} of shape {shape}; pass the whole tuple that grad/value_and_grad "
+                                "returned").format(name=name, count=len(self.parameters),
+                                                   kind=type(gradients).__name__, shape=gradients.shape))
         if isinstance(gradients, list):
             raise TypeError(f"{name}: gradients must be a tuple (MindSpore rejects a list); use tuple(grads)")
         if not isinstance(gradients, tuple):

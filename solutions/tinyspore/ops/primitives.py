@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import autodiff
+from ..common.i18n import _ as _tr
 from ..tensor import Tensor, _to_array
 
 _NUMBER = (int, float, bool, np.number, np.bool_)
@@ -149,7 +150,8 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...] | None:
         return None
     for a in axes:
         if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+            raise ValueError(_tr("axis {a} is out of range for a tensor with {ndim} dimensions").format(
+                                 a=a, ndim=ndim))
     return tuple(sorted(int(a) % max(ndim, 1) for a in axes))
 
 
@@ -290,15 +292,19 @@ def minimum(x, y):
 def matmul(a, b):
     """Matrix product, NumPy's rules: 2-D, batched (leading axes broadcast) and 1-D vectors."""
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: {a.shape} @ {b.shape}: both inputs need at least 1 dimension")
+        raise ValueError(_tr("matmul: {a_shape} @ {b_shape}: both inputs need at least 1 dimension").format(
+                             a_shape=a.shape, b_shape=b.shape))
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-        raise ValueError(f"matmul: {a.shape} @ {b.shape}: inner sizes {a.shape[-1]} and "
-                         f"{b.shape[-2 if b.ndim > 1 else 0]} differ")
+        raise ValueError(_tr("matmul: {a_shape} @ {b_shape}: inner sizes {a_inner} and {b_inner} differ").format(
+                             a_shape=a.shape, b_shape=b.shape, a_inner=a.shape[-1],
+                             b_inner=b.shape[-2 if b.ndim > 1 else 0]))
     try:
         out = np.matmul(a, b)
     except ValueError:
-        raise ValueError(f"matmul: {a.shape} @ {b.shape}: batch shapes {a.shape[:-2]} and {b.shape[:-2]} "
-                         f"do not broadcast") from None
+        raise ValueError(_tr("matmul: {a_shape} @ {b_shape}: batch shapes {a_shape_2} and {b_shape_2} do not "
+                             "broadcast").format(
+                             a_shape=a.shape, b_shape=b.shape, a_shape_2=a.shape[:-2],
+                             b_shape_2=b.shape[:-2])) from None
 
     def backward(g, needs=(True, True)):
         # Treat vectors as (1, k) and (k, 1) matrices, then undo that and any batch broadcasting.
@@ -321,8 +327,9 @@ def dense(x, weight, bias=None):
     out as the sum over the batch axes.
     """
     if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"dense: input {x.shape} and weight {weight.shape}: the input's last axis must "
-                         f"match the weight's in_channels (weight is (out, in))")
+        raise ValueError(_tr("dense: input {x_shape} and weight {weight_shape}: the input's last axis must "
+                             "match the weight's in_channels (weight is (out, in))").format(
+                             x_shape=x.shape, weight_shape=weight.shape))
     out = x @ weight.T
     if bias is not None:
         out += bias
@@ -440,7 +447,7 @@ def clip(x, xmin=None, xmax=None):
     lo = xmin._data if isinstance(xmin, Tensor) else xmin
     hi = xmax._data if isinstance(xmax, Tensor) else xmax
     if lo is None and hi is None:
-        raise ValueError("clip: give xmin, xmax or both")
+        raise ValueError(_tr("clip: give xmin, xmax or both"))
     out = np.clip(x, lo, hi).astype(x.dtype, copy=False)
 
     def backward(g):
@@ -468,7 +475,8 @@ def where(condition, x, y):
     try:
         out = np.where(cond, x, y)
     except ValueError:
-        raise ValueError(f"where: shapes {condition.shape}, {x.shape} and {y.shape} do not broadcast") from None
+        raise ValueError(_tr("where: shapes {condition_shape}, {x_shape} and {y_shape} do not broadcast").format(
+                             condition_shape=condition.shape, x_shape=x.shape, y_shape=y.shape)) from None
 
     def backward(g):
         return None, sum_to_shape(g * cond, x.shape), sum_to_shape(g * ~cond, y.shape)
@@ -508,7 +516,8 @@ def _reduce_extreme(name: str, fn: Callable) -> Callable:
     def reduce(x, axis=None, keepdims=False):
         axes = _axes(axis, x.ndim)
         if x.size == 0:
-            raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
+            raise ValueError(_tr("{name}: cannot reduce an empty tensor of shape {x_shape}").format(
+                                 name=name, x_shape=x.shape))
         out = fn(x, axis=axes, keepdims=keepdims)
 
         def backward(g):
@@ -533,7 +542,8 @@ def reshape(x, shape):
     try:
         out = x.reshape(shape)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape {x.shape} ({x.size} elements) to {tuple(shape)}") from None
+        raise ValueError(_tr("reshape: cannot reshape {x_shape} ({x_size} elements) to {tuple_shape}").format(
+                             x_shape=x.shape, x_size=x.size, tuple_shape=tuple(shape))) from None
 
     def backward(g):
         return (g.reshape(x.shape),)
@@ -544,7 +554,8 @@ def reshape(x, shape):
 def transpose(x, axes=None):
     """Permute the axes (reverse them when axes is None)."""
     if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-        raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes of {x.shape}")
+        raise ValueError(_tr("transpose: axes {tuple_axes} are not a permutation of the {x_ndim} axes of "
+                             "{x_shape}").format(tuple_axes=tuple(axes), x_ndim=x.ndim, x_shape=x.shape))
 
     def backward(g):
         return (np.transpose(g, None if axes is None else np.argsort(axes)),)
@@ -557,7 +568,8 @@ def broadcast_to(x, shape):
     try:
         out = np.broadcast_to(x, shape)
     except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast {x.shape} to {tuple(shape)}") from None
+        raise ValueError(_tr("broadcast_to: cannot broadcast {x_shape} to {tuple_shape}").format(
+                             x_shape=x.shape, tuple_shape=tuple(shape))) from None
 
     def backward(g):
         return (sum_to_shape(g, x.shape),)
@@ -578,7 +590,8 @@ def squeeze(x, axis=None):
     try:
         out = np.squeeze(x, axis)
     except ValueError:
-        raise ValueError(f"squeeze: axis {axis} of shape {x.shape} does not have size 1") from None
+        raise ValueError(_tr("squeeze: axis {axis} of shape {x_shape} does not have size 1").format(
+                             axis=axis, x_shape=x.shape)) from None
 
     def backward(g):
         return (g.reshape(x.shape),)
@@ -592,7 +605,8 @@ def flatten(x, start_dim=1, end_dim=-1):
         return x.reshape(1), lambda g: (g.reshape(x.shape),)
     start, end = start_dim % x.ndim, end_dim % x.ndim
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
+        raise ValueError(_tr("flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape "
+                             "{x_shape}").format(start_dim=start_dim, end_dim=end_dim, x_shape=x.shape))
     shape = x.shape[:start] + (-1 if x.size else int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
 
     def backward(g):
@@ -612,7 +626,8 @@ def getitem(x, index):
     try:
         out = x[index]
     except IndexError as error:
-        raise IndexError(f"getitem: index {index!r} for shape {x.shape}: {error}") from None
+        raise IndexError(_tr("getitem: index {index!r} for shape {x_shape}: {error}").format(
+                             index=index, x_shape=x.shape, error=error)) from None
 
     def backward(g):
         full = np.zeros_like(x)
@@ -628,11 +643,12 @@ def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     inputs = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not inputs:
-        raise ValueError("concat: needs at least one tensor")
+        raise ValueError(_tr("concat: needs at least one tensor"))
     try:
         out = np.concatenate([t._data for t in inputs], axis=axis)
     except ValueError:
-        raise ValueError(f"concat: shapes {[t.shape for t in inputs]} differ outside axis {axis}") from None
+        raise ValueError(_tr("concat: shapes {shapes} differ outside axis {axis}").format(
+                             shapes=[t.shape for t in inputs], axis=axis)) from None
     cuts = np.cumsum([t.shape[axis] for t in inputs])[:-1]
 
     def backward(g):
@@ -644,11 +660,12 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis."""
     inputs = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not inputs:
-        raise ValueError("stack: needs at least one tensor")
+        raise ValueError(_tr("stack: needs at least one tensor"))
     try:
         out = np.stack([t._data for t in inputs], axis=axis)
     except ValueError:
-        raise ValueError(f"stack: all shapes must be equal, got {[t.shape for t in inputs]}") from None
+        raise ValueError(_tr("stack: all shapes must be equal, got {shapes}").format(
+                             shapes=[t.shape for t in inputs])) from None
 
     def backward(g):
         return tuple(np.take(g, i, axis=axis) for i in range(len(inputs)))
