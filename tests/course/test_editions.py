@@ -58,8 +58,11 @@ def _en_nb(chapter: str) -> dict:
     return read_notebook(SOLUTIONS / chapter / f"{chapter}.ipynb")
 
 
-def test_chinese_chapters_exist():
-    assert "00_welcome" in ZH_CHAPTERS or os.environ.get("TINYSPORE_CHAPTERS"), ZH_CHAPTERS
+def test_every_chapter_has_its_chinese_edition():
+    assert ZH_CHAPTERS == CHAPTERS, (f"no Chinese edition of {sorted(set(CHAPTERS) - set(ZH_CHAPTERS))}: write "
+                                     "solutions/NN_topic/NN_topic.zh.md (`python -m tinyspore_grader editions --sync NN` "
+                                     "starts it), then `python -m tinyspore_grader build NN --lang zh --release`")
+    assert sorted(p.name for p in ZH_COURSE.iterdir() if p.is_dir()) == CHAPTERS or os.environ.get("TINYSPORE_CHAPTERS")
 
 
 # ----- the text ---------------------------------------------------------------------------------------------
