@@ -318,7 +318,10 @@ _MOMENTUM = _Engine("momentum_step", lambda ps, h: nn.Momentum(
 
 def _momentum_cases(hidden: bool) -> list[Case]:
     rng = _rng(hidden, 3)
-    cases = [Case((_MS_PARAM, _MS_GRADS), {"lr": 0.1, "momentum": 0.9}, "MindSpore's own example")]
+    # First a case where lr and 1 - momentum differ: with lr = 0.1 and momentum = 0.9, "lr also in the moment"
+    # gives exactly the numbers of "(1 - momentum) * grad", and would get that mistake's hint.
+    cases = [Case(_path(rng, (3,), 3), {"lr": 0.05, "momentum": 0.8})]
+    cases += [Case((_MS_PARAM, _MS_GRADS), {"lr": 0.1, "momentum": 0.9}, "MindSpore's own example")]
     plans = [((2, 3), 4, {"lr": 0.1, "momentum": 0.9}), ((4,), 3, {"lr": 0.05, "momentum": 0.5}),
              ((3,), 3, {"lr": 0.1, "momentum": 0.9, "use_nesterov": True}),
              ((2, 2), 3, {"lr": 0.1, "momentum": 0.8, "weight_decay": 0.1}),
@@ -342,7 +345,20 @@ def _momentum_ema(p, g, moment, lr, momentum=0.9, use_nesterov=False, weight_dec
     return p - lr * (g + momentum * v if use_nesterov else v), v
 
 
+def _momentum_lr_twice(p, g, moment, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0):
+    """The mistake: the learning rate goes into the moment AND into the step."""
+    g = g + weight_decay * p
+    moment = momentum * (np.zeros_like(p) if moment is None else moment) + lr * g
+    step = g + momentum * moment if use_nesterov else moment
+    return p - lr * step, moment
+
+
 MOMENTUM_STEP_MISTAKES = [
+    Mistake("momentum: lr applied twice",
+            "MindSpore's moment adds the plain gradient, `moment = momentum * moment + grad`; the learning rate "
+            "comes in once, in the step `param - lr * moment` (with lr in the moment too, every step is lr "
+            "times too short).",
+            wrong=_momentum_lr_twice),
     Mistake("momentum buffer not kept between steps",
             "the moment must carry over: return the NEW moment and use the one you are given (it is None only "
             "on the first step). Starting from zero at every step makes momentum plain SGD.",

@@ -409,7 +409,12 @@ def _accuracy_cases(hidden: bool) -> list[Case]:
     plans = [(8, 3, False), (6, 4, True), (5, 5, False), (10, 2, True), (1, 3, False), (7, 10, True)]
     if hidden:
         plans = [(9, 4, True), (4, 4, True), (12, 3, False), (3, 7, False), (2, 2, True)]
-    cases = []
+    # First, whole-number logits whose largest VALUE sometimes equals the label: there "max instead of argmax"
+    # is not 0, and a count divided with // (always 0 below 100%) looks like nothing else.
+    logits = np.array([[0, 2, 1], [2, 0, 1], [1, 0, 3], [0, 1, 0]] if not hidden else
+                      [[3, 1, 0, 2], [0, 3, 1, 0], [2, 0, 1, 0], [1, 0, 0, 3]], np.float32)
+    labels = np.array([1, 2, 2, 1] if not hidden else [0, 1, 2, 0], np.int32)
+    cases = [Case((logits, labels, False), note="whole-number logits")]
     for n, classes, as_tensor in plans:
         logits = rng.standard_normal((n, classes)).astype(np.float32)
         labels = np.where(rng.random(n) < 0.6, logits.argmax(axis=1), rng.integers(0, classes, n)).astype(np.int32)
@@ -433,6 +438,10 @@ ACCURACY_MISTAKES = [
             "row per class.",
             wrong=lambda lo, la: float(np.mean(_acc_of(lo).argmax(axis=0) == _acc_of(la))),
             detect=lambda case, got: isinstance(got, Raised) and "broadcast" in str(got.error)),
+    Mistake("integer division",
+            "`//` rounds down, to 0 unless every row is right: divide the count with `/` (or take np.mean of "
+            "the matches).",
+            wrong=lambda lo, la: float(np.sum(_acc_of(lo).argmax(axis=1) == _acc_of(la)) // len(_acc_of(la)))),
     Mistake("a count, not a fraction", "divide the number of correct rows by the number of rows (or use np.mean).",
             wrong=lambda lo, la: float(np.sum(_acc_of(lo).argmax(axis=1) == _acc_of(la)))),
     Mistake("a percentage", "return a fraction between 0 and 1, not a percentage.",

@@ -459,3 +459,14 @@ def test_adam_t_advanced_after_the_correction():
         return new, (m, v, t)  # t is never advanced
 
     assert_diagnosed(check_adam_step, adam_step, "drift", "right for the first 1 step and wrong from step 2 on")
+
+
+def test_momentum_with_lr_in_the_moment_too():
+    # PyTorch-style "v = mu * v + lr * g; p -= v" half-converted to MindSpore's form
+    def momentum_step(param, grad, moment, lr, momentum=0.9, use_nesterov=False, weight_decay=0.0):
+        grad = grad + weight_decay * param
+        moment = lr * grad if moment is None else momentum * moment + lr * grad
+        step = grad + momentum * moment if use_nesterov else moment
+        return param - lr * step, moment
+
+    assert_caught(check_momentum_step, momentum_step, "momentum: lr applied twice")

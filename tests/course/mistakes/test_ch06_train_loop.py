@@ -460,3 +460,13 @@ def test_step_optimizer_appends_the_states():
             return (True,) * len(grads)
 
     assert_diagnosed(check_StepOptimizer, StepOptimizer, "drift", "right for the first 2")
+
+
+def test_accuracy_with_integer_division():
+    # Python 2 habits: the count of hits // the number of rows
+    def accuracy(logits, labels):
+        logits = logits.asnumpy() if hasattr(logits, "asnumpy") else logits
+        labels = labels.asnumpy() if hasattr(labels, "asnumpy") else labels
+        return float(np.sum(logits.argmax(axis=1) == labels) // len(labels))
+
+    assert_caught(check_accuracy, accuracy, "integer division")
