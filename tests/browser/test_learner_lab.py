@@ -62,8 +62,9 @@ class Lab:
     def _failed(self, url: str, why) -> None:
         self.problems.append(f"request failed: {url}: {why}")
 
-    def open(self, path: str) -> None:
-        self.page.goto(f"{self.base}/lab/tree/{path}?token={TOKEN}")
+    def open(self, path: str, reset: bool = False) -> None:
+        """Open a notebook; with `reset`, in a fresh workspace (the notebooks opened before are closed)."""
+        self.page.goto(f"{self.base}/lab/tree/{path}?{'reset&' if reset else ''}token={TOKEN}")
         self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
         # The kernel is ready when the status bar, showing this notebook, says "Python 3 (ipykernel) | Idle".
         self.page.wait_for_function(
@@ -141,8 +142,8 @@ def _solution_answer(chapter: str, grade_id: str) -> str:
     raise AssertionError(f"no cell {grade_id} in {chapter}")
 
 
-def _figures_in_solution(chapter: str) -> int:
-    nb = json.loads((ROOT / "solutions" / chapter / f"{chapter}.ipynb").read_text())
+def _figures_in_solution(chapter: str, name: str | None = None) -> int:
+    nb = json.loads((ROOT / "solutions" / chapter / f"{name or chapter}.ipynb").read_text())
     return sum("image/png" in out.get("data", {}) for cell in nb["cells"] for out in cell.get("outputs", []))
 
 
@@ -221,6 +222,18 @@ def test_learner_runs_chapters_in_jupyterlab(lab):
     prompts = lab.prompts()
     assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), f"cells that did not run: {prompts}"
     assert lab.images() == _figures_in_solution("05_optimizers")
+
+    # The Chinese edition (course/zh/, what `dev.py lab --lang zh` serves): Chinese text, verdicts and figures.
+    lab.open("zh/00_welcome/00_welcome.ipynb", reset=True)
+    lab.menu("Run", "Run All Cells")
+    lab.wait_idle()
+    prompts = lab.prompts()
+    assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), f"cells that did not run: {prompts}"
+    assert "第 00 章" in lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownOutput").first.inner_text()
+    verdict = lab.output_text(lab.cell_index("check_center_columns(center_columns)"))
+    assert "✘ 练习 00.1 center_columns：还没有实现" in verdict, verdict
+    assert lab.images() == _figures_in_solution("zh/00_welcome", "00_welcome")
+    lab.page.screenshot(path=str(lab.shots / "chapter00-zh.png"), full_page=False)
 
     assert not lab.dialogs(), lab.dialogs()
     assert not lab.problems, "\n".join(lab.problems)

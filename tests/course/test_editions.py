@@ -82,6 +82,19 @@ def test_chinese_text_is_chinese(chapter):
             f"{chapter} {twin.cell_id} reads as English: {twin.block.text[:200]!r}")
 
 
+@pytest.mark.parametrize("chapter", ZH_CHAPTERS)
+def test_chinese_emphasis_renders(chapter):
+    """CommonMark does not close `**` after a full-width bracket followed by a Chinese character
+    (`**one-hot（独热）**标签` shows its stars): no star may survive rendering, outside code and formulas."""
+    from markdown_it import MarkdownIt  # jupytext's markdown parser
+
+    md = MarkdownIt("commonmark")
+    for twin in editions.twins(chapter, "zh"):
+        html = md.render(re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$", "", twin.block.text, flags=re.S))
+        text = re.sub(r"<code>.*?</code>|<pre>.*?</pre>", "", html, flags=re.S)
+        assert "*" not in text, f"{chapter} {twin.cell_id}: unrendered emphasis in {text[:300]!r}"
+
+
 # ----- one source of truth: the code ---------------------------------------------------------------------------
 def _code_cells(nb: dict) -> list[tuple]:
     return [(c.get("id"), source(c), c["metadata"].get("nbgrader")) for c in nb["cells"] if c["cell_type"] == "code"]
