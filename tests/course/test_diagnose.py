@@ -57,6 +57,10 @@ CASES = [  # (diagnoser name, expected, got, context or None, a phrase of the se
     ("factor", E, E / 4, Context(name="mse", inputs={"x": np.ones((4, 2))}), "divided by 4, and 4 is `x.shape[0]`"),
     ("factor", 2.5, 10.0, Context(quantities={"the batch size": 4}), "4 times the expected one, and 4 is the batch size"),
     ("offset", E, E + 0.5, None, "plus 0.5 everywhere"),
+    ("offset", E, E + np.float32([0.5, -1.0, 2.0]), None, "same in every row but differs by column (0.5 -1 2)"),
+    ("factor", np.cumsum(np.ones((3, 2)), axis=0), 0.9 + 0.1 * (np.cumsum(np.ones((3, 2)), axis=0) - 0.9),
+     Context(steps="step", start=np.full(2, 0.9), quantities={"`lr`": 0.1}),
+     "the first step moves the value 0.1 times as far as it should, and 0.1 is `lr`"),
     ("drift", np.cumsum(np.ones((4, 3)), axis=0), np.array([[1, 1, 1], [2, 2, 2], [2.5, 3, 3], [3, 4, 4.0]]),
      Context(steps="step"), "right for the first 2 steps and wrong from step 3 on"),
     ("order", np.arange(6.0), np.arange(6.0)[::-1].copy(), None, "right values in the wrong order"),
@@ -91,8 +95,19 @@ UNRELATED = {  # outcomes that differ from E in some other way, or not at all
 @pytest.mark.parametrize("diagnoser", [dg.diagnose_in_place, dg.diagnose_none, dg.diagnose_raise_expected,
                                        dg.diagnose_tensor_or_array, dg.diagnose_tuple, dg.diagnose_shape,
                                        dg.diagnose_dtype, dg.diagnose_nonfinite, dg.diagnose_sign,
-                                       dg.diagnose_factor, dg.diagnose_offset, dg.diagnose_drift,
-                                       dg.diagnose_order, dg.diagnose_kind])
+                                       dg.diagnose_factor, dg.diagnose_offset, dg.diagnose_offset_per_column,
+                                       dg.diagnose_step_factor, dg.diagnose_drift, dg.diagnose_order,
+                                       dg.diagnose_kind])
+def test_every_diagnoser_is_tried_and_tested(diagnoser):
+    assert diagnoser in dg.DIAGNOSERS and len(dg.DIAGNOSERS) == 17  # (and diagnose_positions, tested apart)
+
+
+@pytest.mark.parametrize("diagnoser", [dg.diagnose_in_place, dg.diagnose_none, dg.diagnose_raise_expected,
+                                       dg.diagnose_tensor_or_array, dg.diagnose_tuple, dg.diagnose_shape,
+                                       dg.diagnose_dtype, dg.diagnose_nonfinite, dg.diagnose_sign,
+                                       dg.diagnose_factor, dg.diagnose_offset, dg.diagnose_offset_per_column,
+                                       dg.diagnose_step_factor, dg.diagnose_drift, dg.diagnose_order,
+                                       dg.diagnose_kind])
 def test_silent_on_equal_and_on_unrelated_values(diagnoser):
     for label, got in UNRELATED.items():
         assert not fires(diagnoser, E, got, Context(name="f")), label
@@ -130,6 +145,9 @@ def test_no_false_diagnoses_across_kinds():
     assert not fires(dg.diagnose_kind, 2.0, np.float32(2.5))  # numbers of two flavours are both numbers
     assert not fires(dg.diagnose_tensor_or_array, E, E + 1)
     assert not fires(dg.diagnose_none, None, None)
+    assert not fires(dg.diagnose_offset_per_column, E, E + 0.5 * np.arange(4, dtype=np.float32)[:, None])  # per ROW
+    assert not fires(dg.diagnose_step_factor, E, 2 * E, Context(steps="step"))  # no start: no step to measure
+    assert not fires(dg.diagnose_step_factor, E, -E, Context(steps="step", start=np.zeros(3)))  # -1: the sign
 
 
 def test_a_factor_equal_to_two_quantities_is_not_named():
