@@ -411,9 +411,11 @@ def _accuracy_cases(hidden: bool) -> list[Case]:
         plans = [(9, 4, True), (4, 4, True), (12, 3, False), (3, 7, False), (2, 2, True)]
     # First, whole-number logits whose largest VALUE sometimes equals the label: there "max instead of argmax"
     # is not 0, and a count divided with // (always 0 below 100%) looks like nothing else.
-    logits = np.array([[0, 2, 1], [2, 0, 1], [1, 0, 3], [0, 1, 0]] if not hidden else
-                      [[3, 1, 0, 2], [0, 3, 1, 0], [2, 0, 1, 0], [1, 0, 0, 3]], np.float32)
-    labels = np.array([1, 2, 2, 1] if not hidden else [0, 1, 2, 0], np.int32)
+    # Right: 3/4 (2/5 hidden); "max instead of argmax" 2/4 (1/5), argmin 1/4 (3/5): no wrong answer gives 0
+    # here except one that always does, like `//`.
+    logits = np.array([[0, 2, 1], [2, 0, 1], [1, 0, 2], [0, 1, 0]] if not hidden else
+                      [[0, 3, 2], [2, 3, 0], [3, 1, 0], [2, 1, 0], [1, 2, 0]], np.float32)
+    labels = np.array([1, 1, 2, 1] if not hidden else [1, 2, 2, 2, 1], np.int32)
     cases = [Case((logits, labels, False), note="whole-number logits")]
     for n, classes, as_tensor in plans:
         logits = rng.standard_normal((n, classes)).astype(np.float32)
