@@ -31,6 +31,10 @@ UNTRANSLATED = "untranslated figure text"
 
 _ = translator(LOCALE, DOMAIN)
 
+# The words a check gives `run_check(steps=...)` for a trajectory's leading axis, singular and plural: the
+# diagnosis puts them into its sentences ("right for the first 2 calls"), where they are translated as fields.
+STEP_WORDS = (N_("step"), N_("steps"), N_("call"), N_("calls"), N_("epoch"), N_("epochs"))
+
 
 @functools.cache
 def _figure_catalogue(lang: str) -> tuple[dict[str, str], list[tuple[re.Pattern, str]]]:
