@@ -283,6 +283,12 @@ def test_a_message_formatted_from_a_template_is_translated_through_it(monkeypatc
     english = "the result is right, but `sgd_step` changed its input `param` in place"
     assert _(english) == "结果是对的，但 `sgd_step` 原地修改了它的输入 `param`"
     assert _("Exercise 01.2 x: y") == "Exercise 01.2 x: y"  # too few fixed words to recognise a template
+    from tinyspore_grader.diagnose import MESSAGES  # two fields side by side, the second a sentence of its own
+
+    where = MESSAGES["positions_input"].format(argument="x", value="1000.0")
+    told = _(MESSAGES["positions"].format(wrong=2, total=9, index="(1, 2)", input_text=where,
+                                          expected_value="0.5", got_value="nan"))
+    assert "第一个错的位置是 (1, 2)，其中 `x` 是 1000.0：期望 0.5，得到 nan" in told, told
 
 
 def test_figure_text_translates_exact_and_shaped_texts_and_warns_on_the_rest(capsys):

@@ -170,6 +170,12 @@ def templates(entries: dict[str, str]) -> list[tuple[int, re.Pattern, str]]:
     return sorted(found, key=lambda f: -f[0])
 
 
+def _adjacent(regex: re.Pattern) -> list[tuple[str, str]]:
+    """Pairs of fields with no text between them (`{index}{input_text}`): where one ends is a guess."""
+    names = re.findall(r"\(\?P<(\w+)>\.\+\?\)(?=\(\?P<(\w+)>)", regex.pattern)
+    return [(a, b) for a, b in names]
+
+
 @functools.cache
 def _shaped(localedir: str, domain: str, lang: str) -> list[tuple[int, re.Pattern, str]]:
     path = catalogue_path(Path(localedir), domain, lang)
@@ -194,7 +200,14 @@ def translator(localedir: str | Path, domain: str) -> Callable[[str], str]:
                 continue
             found = regex.fullmatch(message)
             if found:
-                values = {name: _(value, _depth + 1) for name, value in found.groupdict().items()}
+                raw = found.groupdict()
+                for first, second in _adjacent(regex):  # move the boundary to where the second field is a
+                    joined = raw[first] + raw[second]    # message of its own (a translatable fragment)
+                    split = next((k for k in range(1, len(joined)) if _(joined[k:], _depth + 1) != joined[k:]),
+                                 None)
+                    if split is not None:
+                        raw[first], raw[second] = joined[:split], joined[split:]
+                values = {name: _(value, _depth + 1) for name, value in raw.items()}
                 return _FIELD.sub(lambda m, values=values: values[m.group(1)], msgstr)
         return message
 
