@@ -15,6 +15,7 @@ import numpy as np
 import tinyspore as ms
 from tinyspore import ops
 from tinyspore_grader import Case, Mistake, Raised, run_check, same, watch_inputs
+from tinyspore_grader.i18n import _ as _tr
 
 
 def _rng(hidden: bool, salt: int) -> np.random.Generator:
@@ -311,7 +312,9 @@ def _describe_standardize(case: Case) -> str:
     from tinyspore_grader import describe
 
     x, axis, _ = case.args
-    return f"x Tensor {describe(x)}, axis={axis} (the check also takes the gradient of sum(result * w) with ms.grad)"
+    return _tr("x Tensor {describe_x}, axis={axis} (the check also takes the gradient of sum(result * w) with "
+               "ms.grad)").format(
+               describe_x=describe(x), axis=axis)
 
 
 def _var_shortcut(x, axis=0):

@@ -22,6 +22,7 @@ from tinyspore.common.initializer import Uniform
 from tinyspore.common.seed import seeded
 from tinyspore_grader import BadReturn, Case, Mistake, Raised, describe, run_check
 from tinyspore_grader.diagnose import kind_of
+from tinyspore_grader.i18n import _ as _tr
 
 
 def _rng(hidden: bool, salt: int) -> np.random.Generator:
@@ -109,8 +110,10 @@ def _run_dense(cls: Any, case: Case) -> Any:
 def _describe_dense(case: Case) -> str:
     spec: DenseCase = case.args[0]
     if spec.kind == "default init":
-        return (f"Dense({spec.in_channels}, {spec.out_channels}) with the default initializers; bound = "
-                f"1/sqrt(in_channels) = {1 / math.sqrt(spec.in_channels):g}, spread = some |value| > bound / 2")
+        return (_tr("Dense({spec_in_channels}, {spec_out_channels}) with the default initializers; bound = "
+                    "1/sqrt(in_channels) = {value5:g}, spread = some |value| > bound / 2").format(
+                    spec_in_channels=spec.in_channels, spec_out_channels=spec.out_channels,
+                    value5=1 / math.sqrt(spec.in_channels)))
     args = [str(spec.in_channels), str(spec.out_channels)]
     if spec.weight is not None:
         args.append(f"weight_init=Tensor {describe(spec.weight)}")
@@ -390,7 +393,7 @@ def _run_walk(fn: Any, case: Case) -> Any:
 
 def _describe_walk(case: Case) -> str:
     name, prefix = case.args
-    return f"the network {name}" + (f", name_prefix={prefix!r}" if prefix else "")
+    return _tr("the network {name}").format(name=name) + (f", name_prefix={prefix!r}" if prefix else "")
 
 
 def _walk_cases(hidden: bool) -> list[Case]:

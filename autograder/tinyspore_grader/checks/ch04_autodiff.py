@@ -22,6 +22,7 @@ import numpy as np
 from tinyspore.ops import primitives as P
 from tinyspore.ops import sum_to_shape
 from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same
+from tinyspore_grader.i18n import _ as _tr
 
 _TIGHT = partial(same, rtol=1e-6, atol=1e-8)  # float64 answers that follow the same formula
 
@@ -730,7 +731,8 @@ def _one_per_name(case: Case, got: Any) -> bool:
 
 
 def _describe_graph_case(case: Case) -> str:
-    return f"root of {case.args[0].text()} (any order with each node once, after its parents, is right)"
+    return _tr("root of {case_args_0_text} (any order with each node once, after its parents, is right)").format(
+               case_args_0_text=case.args[0].text())
 
 
 TOPOLOGICAL_ORDER_MISTAKES = [
@@ -904,7 +906,8 @@ def _scalar_seed(root: Any, order: list) -> dict:
 def _describe_backward_case(case: Case) -> str:
     graph, name, shuffle = case.args
     how = " (the order given is not the depth-first one)" if shuffle is not None else ""
-    return f"backward(root, order) on {graph.text()}; we look at grads[{name}]{how}"
+    return _tr("backward(root, order) on {graph_text}; we look at grads[{name}]{how}").format(
+               graph_text=graph.text(), name=name, how=how)
 
 
 BACKWARD_MISTAKES = [
@@ -995,8 +998,9 @@ def _describe_hypot_case(case: Case) -> str:
     from tinyspore_grader import describe
 
     x, y, w = case.args
-    return (f"x {describe(x)}, y {describe(y)}  [expected/got = (hypot(x, y), and under ms.grad the gradients "
-            f"of sum(hypot(x, y) * w) for x and for y, with w {describe(w)})]")
+    return (_tr("x {describe_x}, y {describe_y}  [expected/got = (hypot(x, y), and under ms.grad the gradients "
+                "of sum(hypot(x, y) * w) for x and for y, with w {describe_w})]").format(
+                describe_x=describe(x), describe_y=describe(y), describe_w=describe(w)))
 
 
 def _hypot_rule(backward: Callable) -> Callable:

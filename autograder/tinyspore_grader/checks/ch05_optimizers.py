@@ -31,6 +31,7 @@ import numpy as np
 import tinyspore as ms
 from tinyspore import nn
 from tinyspore_grader import BadReturn, Case, Mistake, ModifiedInput, Raised, run_check
+from tinyspore_grader.i18n import _ as _tr
 
 # ----- the rules as step functions (used by chapter 06 and the notebook demos) --------------------------
 
@@ -163,8 +164,10 @@ def _describe(case: Case) -> str:
     first = np.array2string(np.asarray(grads[0]), precision=4, threshold=6, edgeitems=2, separator=" ")
     first = " ".join(first.split())
     start = " ".join(np.array2string(np.asarray(param), precision=4, threshold=6, edgeitems=2).split())
-    return (f"param float32 {np.shape(param)} {start}, {len(grads)} steps (first grad {first}), {hyper}"
-            f"  [rows of expected/got = the parameter after each step]")
+    return (_tr("param float32 {np_shape_param} {start}, {len_grads} steps (first grad {first}), {hyper}  "
+                "[rows of expected/got = the parameter after each step]").format(
+                np_shape_param=np.shape(param), start=start, len_grads=len(grads), first=first,
+                hyper=hyper))
 
 
 def _quantities(case: Case) -> dict[str, float]:

@@ -22,6 +22,7 @@ import tinyspore as ms
 from tinyspore import nn
 from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same, watch_inputs
 from tinyspore_grader.diagnose import kind_of
+from tinyspore_grader.i18n import _ as _tr
 
 from .ch05_optimizers import reference_adam_step, reference_momentum_step, reference_rmsprop_step
 
@@ -125,8 +126,10 @@ def _describe_train_step(case: Case) -> str:
     net_name, loss_name, opt_name, batches, _ = case.args
     x, y = batches[0]
     calls = f"{len(batches)} call{'s' if len(batches) > 1 else ''}"
-    return (f"net {net_name}, loss_fn {loss_name}(), optimizer {opt_name}, {calls} on batches "
-            f"x {x.dtype} {x.shape}, y {y.dtype} {y.shape}  [expected/got = (loss of each call, final parameters)]")
+    return (_tr("net {net_name}, loss_fn {loss_name}(), optimizer {opt_name}, {calls} on batches x {x_dtype} "
+                "{x_shape}, y {y_dtype} {y_shape}  [expected/got = (loss of each call, final parameters)]").format(
+                net_name=net_name, loss_name=loss_name, opt_name=opt_name, calls=calls,
+                x_dtype=x.dtype, x_shape=x.shape, y_dtype=y.dtype, y_shape=y.shape))
 
 
 def _forward(net, loss_fn):
@@ -308,9 +311,10 @@ def _other_shuffle(case: Case, got: tuple) -> bool:
 
 def _describe_run_epoch(case: Case) -> str:
     x, y, batch_size, seed = case.args
-    return (f"x float32 {x.shape} (column 0 = the row number), y {y.shape}, batch_size={batch_size}, "
-            f"rng=np.random.default_rng({seed})  [expected/got = (row order given to step_fn as x, "
-            f"as y, batch sizes, returned mean loss)]")
+    return (_tr("x float32 {x_shape} (column 0 = the row number), y {y_shape}, batch_size={batch_size}, "
+                "rng=np.random.default_rng({seed})  [expected/got = (row order given to step_fn as x, as y, "
+                "batch sizes, returned mean loss)]").format(
+                x_shape=x.shape, y_shape=y.shape, batch_size=batch_size, seed=seed))
 
 
 def _epoch_variant(shuffle: bool = True, keep_last: bool = True, average: str = "samples",
@@ -542,8 +546,9 @@ def _step_optimizer_cases(hidden: bool) -> list[Case]:
 def _describe_step_optimizer(case: Case) -> str:
     shapes, grads, step_name, hyper, _ = case.args
     args = ", ".join(f"{k}={v}" for k, v in hyper.items())
-    return (f"StepOptimizer(params of shapes {shapes}, {step_name}, {args}), called {len(grads)} times  "
-            f"[expected/got = each parameter after each call]")
+    return (_tr("StepOptimizer(params of shapes {shapes}, {step_name}, {args}), called {len_grads} times  "
+                "[expected/got = each parameter after each call]").format(
+                shapes=shapes, step_name=step_name, args=args, len_grads=len(grads)))
 
 
 class _SharedState:

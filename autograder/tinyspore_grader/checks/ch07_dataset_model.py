@@ -32,6 +32,7 @@ from tinyspore.train import Callback, CallbackParam, Metric, RunContext
 from tinyspore.train import EarlyStopping as EngineEarlyStopping
 from tinyspore.train.metrics import Accuracy as EngineAccuracy
 from tinyspore_grader import BadReturn, Case, Mistake, ModifiedInput, Raised, run_check, same, watch_inputs
+from tinyspore_grader.i18n import _ as _tr
 
 # What each exercise must build itself: the engine's (or a library's) implementation of that very answer.
 # An answer that calls one of these while it is graded is delegating, not answering (issue 9's grader
@@ -198,10 +199,13 @@ def _batch_rows_cases(hidden: bool) -> list[Case]:
 def _describe_batch_rows(case: Case) -> str:
     rows, batch_size, drop_remainder, take = case.args
     row = "(" + ", ".join(f"{c.dtype} {c.shape}" for c in rows[0]) + ")"
-    read = f"; the check reads only the first {take} batches" if take else ""
-    return (f"rows: a stream of {len(rows)} rows {row}, batch_size={batch_size}, drop_remainder={drop_remainder}"
-            f"{read}  [expected/got = (the batches' layout, each column's values over all batches, "
-            f"rows read)]")
+    read = _tr("; the check reads only the first {take} batches").format(
+               take=take) if take else ""
+    return (_tr("rows: a stream of {len_rows} rows {row}, batch_size={batch_size}, "
+                "drop_remainder={drop_remainder}{read}  [expected/got = (the batches' layout, each column's "
+                "values over all batches, rows read)]").format(
+                len_rows=len(rows), row=row, batch_size=batch_size, drop_remainder=drop_remainder,
+                read=read))
 
 
 def _batching(keep_last: str = "flag", stack: str = "stack", reset: bool = True, greedy: bool = False,
@@ -795,8 +799,9 @@ def _describe_early_stopping(case: Case) -> str:
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     index = {"accuracy": 0, "eval_loss": 1}[kwargs["monitor"]]
     seen = "; then ".join(str([epoch[index] for epoch in run]) for run in runs)
-    return (f"EarlyStopping({args}); Model.fit gives {kwargs['monitor']} = {seen} at the ends of the epochs  "
-            f"[expected/got = per training: (the epochs that ran, stopped_epoch)]")
+    return (_tr("EarlyStopping({args}); Model.fit gives {kwargs_monitor} = {seen} at the ends of the epochs  "
+                "[expected/got = per training: (the epochs that ran, stopped_epoch)]").format(
+                args=args, kwargs_monitor=kwargs['monitor'], seen=seen))
 
 
 class _WrongStopper(Callback):
@@ -1032,11 +1037,14 @@ def _train_epoch_cases(hidden: bool) -> list[Case]:
 def _describe_train_epoch(case: Case) -> str:
     x, y, batch_size, drop_remainder, recorders, stop_at, epochs, _ = case.args
     names = " and ".join(f"recorder {r.rstrip(':')}" for r in recorders if r) or "a recorder"
-    stop = f", a callback that requests a stop at step {stop_at}" if stop_at else ""
-    return (f"{epochs} epoch(s) of a Dense({x.shape[1]}, 1) MSE/SGD train network over {x.shape[0]} samples, "
-            f"batch({batch_size}, drop_remainder={drop_remainder}); callbacks: {names}{stop}  "
-            f"[expected/got = (hooks seen, with cur_step_num; losses seen at step_end; final parameters; "
-            f"cur_step_num at the end; cur_epoch_num seen)]")
+    stop = _tr(", a callback that requests a stop at step {stop_at}").format(
+               stop_at=stop_at) if stop_at else ""
+    return (_tr("{epochs} epoch(s) of a Dense({x_shape_1}, 1) MSE/SGD train network over {x_shape_0} samples, "
+                "batch({batch_size}, drop_remainder={drop_remainder}); callbacks: {names}{stop}  [expected/got "
+                "= (hooks seen, with cur_step_num; losses seen at step_end; final parameters; cur_step_num at "
+                "the end; cur_epoch_num seen)]").format(
+                epochs=epochs, x_shape_1=x.shape[1], x_shape_0=x.shape[0], batch_size=batch_size,
+                drop_remainder=drop_remainder, names=names, stop=stop))
 
 
 def _epoch_variant(kind: str):
