@@ -31,6 +31,25 @@ c.Exchange.root = os.path.join(HERE, "exchange")
 # Learners see this in place of a solution region, and nothing of the hidden tests.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-# Release notebooks start without outputs (generate_assignment's default ClearOutput), and autograding
-# reruns every cell of a submission in a fresh kernel with a time limit per cell.
+# Release notebooks start without outputs (generate_assignment's default ClearOutput).
 c.ExecutePreprocessor.timeout = 120
+
+# Autograding: nbgrader's own pipeline, with its Execute step replaced by IsolatedExecute. The submission's
+# cells run in a confined worker (own uid, no network, no view of the gradebook, source/ or other students,
+# time/memory/output/process limits); each graded test cell is evaluated here, in the grading process, and
+# scored on its own. See README.md, "Grading with nbgrader", and tinyspore_grader/grading/.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from tinyspore_grader.grading.preprocessor import IsolatedExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [IsolatedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.IsolatedExecute.cell_seconds = 30
+c.IsolatedExecute.notebook_seconds = 300

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run every benchmark: `python3 dev.py bench [core|cnn|checks]` (all of them without a name)."""
+"""Run every benchmark: `python3 dev.py bench [core|cnn|checks|grading]` (all of them without a name)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHMARKS = {"core": "benchmarks.bench_core", "cnn": "benchmarks.bench_cnn", "checks": "benchmarks.bench_checks"}
+BENCHMARKS = {"core": "benchmarks.bench_core", "cnn": "benchmarks.bench_cnn", "checks": "benchmarks.bench_checks",
+              "grading": "benchmarks.bench_grading"}
 
 
 def main(names: list[str]) -> None:

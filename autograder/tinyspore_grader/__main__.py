@@ -5,6 +5,9 @@
     python -m tinyspore_grader check [PATH ...]        the learner's self-check: run notebooks, print a table
     python -m tinyspore_grader editions [--sync] [CHAPTER ...]   which Chinese cells are missing or stale
     python -m tinyspore_grader messages [--update]     which messages have no Chinese translation
+    python -m tinyspore_grader distribute OUT          the learner distribution of a graded class (wheel + course/)
+    python -m tinyspore_grader grade ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT] [--root COURSE]
+                                                       autograde every submission in parallel (nbgrader's gradebook)
 
 `build` and `release` take `--lang zh` for the Chinese edition (solutions/zh/, course/zh/; see
 tinyspore_grader.editions): the English .py's cells with the Chinese prose of NN_topic.zh.md.
@@ -40,7 +43,30 @@ def main(argv: list[str] | None = None) -> int:
                          "the current folder if it holds chapters, else course/)")
     p_messages = sub.add_parser("messages", help="list the messages without a Chinese translation")
     p_messages.add_argument("--update", action="store_true", help="rewrite the .po files with every current message")
-    args = parser.parse_args(argv)
+    p_dist = sub.add_parser("distribute", help="write what learners of a graded class get: a wheel and course/")
+    p_dist.add_argument("out", help="the folder to write (replaced if it exists)")
+    p_grade = sub.add_parser("grade", help="autograde every submission of an assignment, in parallel")
+    p_grade.add_argument("assignment")
+    p_grade.add_argument("--workers", type=int, default=2, help="local grading processes (default 2)")
+    p_grade.add_argument("--scheduler", help="a Dask distributed scheduler (tcp://host:8786): one task per notebook")
+    p_grade.add_argument("--root", help="the nbgrader course folder (default: nbgrader_config.py's)")
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "grade":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+
+    if args.command == "grade":
+        from .grading.parallel import grade
+
+        if args.workers < 1:
+            parser.error("--workers must be at least 1")
+        return grade(args.assignment, workers=args.workers, scheduler=args.scheduler, root=args.root, extra=extra)
+
+    if args.command == "distribute":
+        from . import distribution
+
+        out = distribution.build(args.out)
+        print(f"learner distribution in {out}: {', '.join(sorted(p.name for p in out.iterdir()))}")
+        return 0
     if args.command == "messages":
         from .messages import main as messages_main
 

@@ -127,7 +127,9 @@ class Mistake:
 
 # ----- comparing outcomes ---------------------------------------------------------------------------
 def _is_tensor(value: Any) -> bool:
-    return any(c.__name__ == "Tensor" and c.__module__.startswith("tinyspore") for c in type(value).__mro__)
+    from tinyspore.tensor import Tensor  # the class itself: a class merely *named* Tensor is not one
+
+    return isinstance(value, Tensor)
 
 
 def _as_array(value: Any) -> np.ndarray | None:
@@ -199,6 +201,8 @@ def _same_error(a: Any, b: Any) -> bool:
 
 def _deliberate(error: BaseException) -> bool:
     """The error comes from a `raise` statement of the answer's own code (not from NumPy or the engine)."""
+    if isinstance(getattr(error, "deliberate", None), bool):  # decided where the traceback was (`error_facts`)
+        return error.deliberate
     frames = traceback.extract_tb(error.__traceback__)
     return bool(frames) and (frames[-1].line or "").lstrip().startswith("raise ") and not os.path.abspath(
         frames[-1].filename).startswith(_library_dirs())
@@ -248,18 +252,30 @@ def _changed_inputs(names: list[str], case: Case, live: Case) -> list[str]:
 
 
 def _outcome(call: Callable, fn: Callable, case: Case) -> Any:
-    """What `fn` gives on `case`: its result, or `Raised(error)` if it raises an ordinary exception."""
+    """What `fn` gives on `case`: its result, or `Raised(error)` if it raises an ordinary exception.
+
+    The result is given as plain data (`grading.codec.roundtrip`): arrays, Tensors, numbers, strings,
+    tuples, lists, dicts, errors by type and message. When grading, the learner's answer runs in a separate
+    worker process and its outcome arrives in exactly that form (`_remote_outcome`), so expected and actual
+    outcomes are compared the same way, and never through an object of the learner's.
+    """
+    remote = getattr(type(fn), "_remote_outcome", None)  # the grader's stand-in for an answer in its worker
+    if remote is not None:
+        return remote(fn, call, case)
+    from .grading.codec import roundtrip
+
     try:
         # Overflow and 0/0 warnings from a wrong answer would only clutter the feedback: the result says it.
         # Errors are made in English whatever the edition, so that a mistake is recognised by its message
         # the same way in every edition; they are translated where they are shown (`_said`).
         with np.errstate(all="ignore"), warnings.catch_warnings(), using("en"):
             warnings.simplefilter("ignore")
-            return call(fn, case)
+            result = call(fn, case)
     except NotImplementedError:
         raise
     except Exception as error:  # noqa: BLE001 - any error of the learner's code is an outcome to explain
-        return Raised(error)
+        result = Raised(error)
+    return roundtrip(result)
 
 
 def _first_line(text: str) -> str:
@@ -298,6 +314,8 @@ def _learner_frames(error: BaseException) -> list:
 
 def _learner_line(error: BaseException) -> str:
     """`line 5: return grad.sum(axis=0)`: the deepest line of the traceback outside libraries."""
+    if isinstance(getattr(error, "learner_line", None), str):  # found in the grading worker, with the traceback
+        return error.learner_line
     frames = [f for f, grader in _learner_frames(error) if not grader]
     if not frames:
         return ""
@@ -312,8 +330,18 @@ def _about_return(got: Any) -> bool:
         return False
     if isinstance(got.error, (BadReturn, ModifiedInput)):
         return True
+    if isinstance(getattr(got.error, "about_return", None), bool):  # decided where the traceback was
+        return got.error.about_return
     frames = _learner_frames(got.error)
     return bool(frames) and all(grader for _, grader in frames)
+
+
+def error_facts(error: BaseException) -> dict:
+    """What the feedback needs to know about an error, taken where its traceback is (the grading worker):
+    the learner's line, whether it is a deliberate `raise`, whether it is about the returned value."""
+    return {"where": _learner_line(error), "deliberate": _deliberate(error),
+            "about_return": _about_return(Raised(error)),
+            "argument": error.argument if isinstance(error, ModifiedInput) else None}
 
 
 def _named_inputs(reference: Callable, case: Case, defaults: bool = False) -> dict[str, Any]:
@@ -520,17 +548,21 @@ def run_check(exercise: str, name: str, answer: Any, cases: Iterable[Case], *, r
     raise failure from None
 
 
-def pick(answer: Any, reference: Any, check: Callable[..., None]) -> Any:
-    """The learner's `answer` if it passes `check`, else `reference` (with one line saying so).
+def pick(answer: Any, check: Callable[..., None]) -> Any:
+    """The learner's `answer` if it passes `check`, else the check's reference (with one line saying so).
 
     Notebooks use it so that a demo after an exercise always runs: with the learner's own code once it
-    passes, with the reference engine's until then. Nothing later ever depends on a wrong answer.
+    passes, with the reference until then. Nothing later ever depends on a wrong answer. The reference comes
+    from the check (`@exercise(reference=...)`), so a notebook never imports the answer key.
     """
     import contextlib
     import io
 
-    name = getattr(reference, "__name__", "") or getattr(answer, "__name__", "answer")
-    name = name.removeprefix("reference_") if name != "<lambda>" else getattr(answer, "__name__", "answer")
+    reference = getattr(check, "reference", None)
+    if reference is None:
+        raise TypeError(f"pick(answer, check): {getattr(check, '__name__', check)!r} declares no reference "
+                        "(decorate it with @exercise(reference=...))")
+    name = getattr(check, "__name__", "answer").removeprefix("check_")
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             check(answer)

@@ -28,7 +28,6 @@ from tinyspore_grader.checks.ch00_welcome import (
     check_center_columns,
     check_one_hot,
     check_pairwise_sq_distances,
-    reference_center_columns,
 )
 
 ms.set_seed(0)
@@ -136,11 +135,11 @@ except CheckFailure as failure:
 #
 # **You never get stuck because of an earlier exercise.** Every chapter imports what it needs from the
 # reference engine, not from your previous answers. After an exercise, a demo uses your function through
-# `pick(yours, reference, check)`: yours as soon as it passes its check, the reference (with a note) until
+# `pick(yours, check)`: yours as soon as it passes its check, the reference (with a note) until
 # then.
 
 # %%
-center = pick(wrong_center_columns, reference_center_columns, check_center_columns)
+center = pick(wrong_center_columns, check_center_columns)
 print(center(np.array([[1.0, 10.0], [3.0, 30.0]])))
 
 # %% [markdown]

@@ -203,7 +203,7 @@ check_Dense(Dense, hidden=True)
 # passes its check, `pick` hands us the reference `nn.Dense` instead, so this cell always runs).
 
 # %%
-MyDense = pick(Dense, nn.Dense, check_Dense)
+MyDense = pick(Dense, check_Dense)
 w = Tensor(rng.standard_normal((2, 3)).astype(np.float32))
 b = Tensor(np.array([0.5, -0.5], np.float32))
 mine, theirs = MyDense(3, 2, weight_init=w, bias_init=b), nn.Dense(3, 2, weight_init=w, bias_init=b)
@@ -304,8 +304,7 @@ check_parameters_and_names(parameters_and_names, hidden=True)
 # trick in language models), so that weight is listed once.
 
 # %%
-walk = pick(parameters_and_names, lambda c, name_prefix="": list(c.parameters_and_names(name_prefix=name_prefix)),
-            check_parameters_and_names)
+walk = pick(parameters_and_names, check_parameters_and_names)
 
 
 class Tied(nn.Cell):
@@ -449,7 +448,7 @@ check_Sequential(Sequential, hidden=True)
 # with your `Sequential` (or the reference one, until yours passes).
 
 # %%
-MySequential = pick(Sequential, nn.SequentialCell, check_Sequential)
+MySequential = pick(Sequential, check_Sequential)
 
 
 class Classifier(nn.Cell):
@@ -511,8 +510,7 @@ fig, ax = plt.subplots(figsize=(10, 3.4))
 draw_parameter_tree(classifier, ax)
 ax.set_title("parameter tree of Classifier (blue: cells, orange: trainable, grey: frozen)", fontsize=10)
 plt.show()
-counter = pick(count_parameters, lambda c: (sum(p.size for p in c.trainable_params()),
-                                            sum(p.size for p in c.get_parameters())), check_count_parameters)
+counter = pick(count_parameters, check_count_parameters)
 print("trainable, total:", counter(classifier))
 
 # %% [markdown]

@@ -35,16 +35,12 @@ from sklearn.model_selection import train_test_split
 import tinyspore as ms
 from tinyspore import Tensor, nn
 from tinyspore_grader import pick
-from tinyspore_grader.checks.ch05_optimizers import check_adam_step, reference_adam_step
+from tinyspore_grader.checks.ch05_optimizers import check_adam_step
 from tinyspore_grader.checks.ch06_train_loop import (
-    ReferenceStepOptimizer,
     check_accuracy,
     check_run_epoch,
     check_StepOptimizer,
     check_train_step,
-    reference_accuracy,
-    reference_run_epoch,
-    reference_train_step,
 )
 
 ms.set_seed(0)
@@ -148,7 +144,7 @@ check_train_step(train_step, hidden=True)
 # `train_step` (or the reference one, until yours passes its check).
 
 # %%
-my_train_step = pick(train_step, reference_train_step, check_train_step)
+my_train_step = pick(train_step, check_train_step)
 
 
 def fit_line(lr, epochs):
@@ -278,7 +274,7 @@ check_run_epoch(run_epoch, hidden=True)
 # further, because they make ten steps where full-batch makes one; per sample seen, the cost is the same.
 
 # %%
-my_run_epoch = pick(run_epoch, reference_run_epoch, check_run_epoch)
+my_run_epoch = pick(run_epoch, check_run_epoch)
 
 
 def step_function(net, loss_fn, optimizer):
@@ -420,9 +416,9 @@ check_StepOptimizer(StepOptimizer, hidden=True)
 adam_step = None  # paste your chapter-05 `def adam_step(...)` here, in place of this line
 
 # %%
-my_adam_step = pick(adam_step, reference_adam_step, check_adam_step)
-MyStepOptimizer = pick(StepOptimizer, ReferenceStepOptimizer, check_StepOptimizer)
-my_accuracy = pick(accuracy, reference_accuracy, check_accuracy)
+my_adam_step = pick(adam_step, check_adam_step)
+MyStepOptimizer = pick(StepOptimizer, check_StepOptimizer)
+my_accuracy = pick(accuracy, check_accuracy)
 
 ms.set_seed(0)
 classifier = nn.SequentialCell([nn.Dense(64, 64), nn.ReLU(), nn.Dense(64, 10)])

@@ -54,14 +54,11 @@ from tinyspore.train import (
 )
 from tinyspore_grader import pick
 from tinyspore_grader.checks.ch07_dataset_model import (
-    ReferenceConfusionMatrix,
     check_Accuracy,
     check_batch_rows,
     check_ConfusionMatrix,
     check_EarlyStopping,
     check_train_epoch,
-    reference_batch_rows,
-    reference_train_epoch,
 )
 
 ms.set_seed(0)
@@ -184,7 +181,7 @@ check_batch_rows(batch_rows, hidden=True)
 # Your batches and the engine's, on a shuffled pipeline of the 10 samples: the same rows, the same shapes.
 
 # %%
-my_batch_rows = pick(batch_rows, reference_batch_rows, check_batch_rows)
+my_batch_rows = pick(batch_rows, check_batch_rows)
 
 ms.set_seed(2)
 rows = NumpySlicesDataset({"x": features, "label": labels}, shuffle=True)
@@ -268,7 +265,7 @@ check_Accuracy(Accuracy, hidden=True)
 # last batch has a single sample, which it gets wrong:
 
 # %%
-MyAccuracy = pick(Accuracy, train.Accuracy, check_Accuracy)
+MyAccuracy = pick(Accuracy, check_Accuracy)
 
 logits_a = np.array([[3, 1], [0, 2], [2, 1], [1, 4]], np.float32)  # predicts 0, 1, 0, 1
 logits_b = np.array([[0, 5]], np.float32)                            # predicts 1
@@ -360,7 +357,7 @@ check_ConfusionMatrix(ConfusionMatrix, hidden=True)
 # The example above, counted and then normalized by true class:
 
 # %%
-MyConfusionMatrix = pick(ConfusionMatrix, ReferenceConfusionMatrix, check_ConfusionMatrix)
+MyConfusionMatrix = pick(ConfusionMatrix, check_ConfusionMatrix)
 
 for normalize in ("no_norm", "target"):
     matrix = MyConfusionMatrix(2, normalize=normalize)
@@ -549,7 +546,7 @@ check_train_epoch(train_epoch, hidden=True)
 # from the same start, once with `my_train` below and once with the engine's `Model.train`, and compare:
 
 # %%
-my_train_epoch = pick(train_epoch, reference_train_epoch, check_train_epoch)
+my_train_epoch = pick(train_epoch, check_train_epoch)
 
 
 def my_train(epochs, net, loss_fn, optimizer, dataset, callbacks=()):
@@ -671,7 +668,7 @@ train_ds = NumpySlicesDataset({"image": x_train, "label": y_train}, shuffle=True
 valid_ds = NumpySlicesDataset({"image": x_valid, "label": y_valid}, shuffle=False).batch(64)
 test_ds = NumpySlicesDataset({"image": x_test, "label": y_test}, shuffle=False).batch(64)
 
-MyEarlyStopping = pick(EarlyStopping, train.EarlyStopping, check_EarlyStopping)
+MyEarlyStopping = pick(EarlyStopping, check_EarlyStopping)
 classifier = nn.SequentialCell([nn.Dense(64, 64), nn.ReLU(), nn.Dense(64, 10)])
 model = Model(classifier, nn.CrossEntropyLoss(), nn.Adam(classifier.trainable_params(), learning_rate=0.01),
               metrics={"accuracy": MyAccuracy(), "loss": train.Loss()})

@@ -43,15 +43,11 @@ from tinyspore.ops.primitives import primitive
 from tinyspore.train import Callback, Model
 from tinyspore_grader import pick
 from tinyspore_grader.checks.ch08_cnn import (
-    ReferenceMaxPool2d,
     check_conv2d,
     check_conv2d_backward,
     check_conv_output_size,
     check_im2col,
     check_MaxPool2d,
-    reference_conv2d,
-    reference_conv2d_backward,
-    reference_im2col,
 )
 
 ms.set_seed(0)
@@ -206,8 +202,8 @@ check_conv_output_size(conv_output_size, hidden=True)
 # %%
 tiny = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
 print(tiny[0, 0])
-print("im2col with a 2x2 kernel ->", reference_im2col(tiny, (2, 2)).shape)
-print(reference_im2col(tiny, (2, 2))[0])
+print("im2col with a 2x2 kernel ->", check_im2col.reference(tiny, (2, 2)).shape)
+print(check_im2col.reference(tiny, (2, 2))[0])
 
 # %% [markdown]
 # Column 0 is the top-left window `[0, 1, 4, 5]`, column 1 the window one step to the right. Pixels appear
@@ -273,7 +269,7 @@ check_im2col(im2col, hidden=True)
 # `nn.Conv2d` is not an answer: the point is to build them.)
 
 # %%
-my_im2col = pick(im2col, reference_im2col, check_im2col)
+my_im2col = pick(im2col, check_im2col)
 
 # %% nbgrader={"grade": false, "grade_id": "conv2d", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv2d(x, weight, stride=1, padding=0, dilation=1):
@@ -307,7 +303,7 @@ check_conv2d(conv2d, hidden=True)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-my_conv2d = pick(conv2d, reference_conv2d, check_conv2d)
+my_conv2d = pick(conv2d, check_conv2d)
 batch = x_train[:128]
 filters = rng.standard_normal((8, 1, 3, 3)).astype(np.float32)
 
@@ -410,7 +406,7 @@ check_conv2d_backward(conv2d_backward, hidden=True)
 # one weight (the loss is `sum(conv2d(x, w) * g)`, whose gradient is exactly what `conv2d_backward` computes):
 
 # %%
-my_conv2d_backward = pick(conv2d_backward, reference_conv2d_backward, check_conv2d_backward)
+my_conv2d_backward = pick(conv2d_backward, check_conv2d_backward)
 x_small = rng.standard_normal((2, 2, 6, 6))
 w_small = rng.standard_normal((3, 2, 3, 3))
 g_small = rng.standard_normal((2, 3, 3, 3))
@@ -666,7 +662,7 @@ plt.show()
 # piece that does not pass its check yet is replaced by the reference, with a line saying so.
 
 # %%
-MyMaxPool2d = pick(MaxPool2d, ReferenceMaxPool2d, check_MaxPool2d)
+MyMaxPool2d = pick(MaxPool2d, check_MaxPool2d)
 
 
 def forward_with_my_pieces(x):

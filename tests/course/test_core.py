@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tinyspore as ms
-from tinyspore_grader import Case, CheckFailure, Mistake, Raised, pick, run_check, same
+from tinyspore_grader import Case, CheckFailure, Mistake, Raised, exercise, pick, run_check, same
 from tinyspore_grader.core import NOT_IMPLEMENTED
 
 
@@ -166,15 +166,21 @@ def test_same_compares_kind_shape_dtype_and_values():
 
 
 def test_pick_uses_the_answer_once_it_passes():
-    def check(answer, hidden=False):
-        run_check("99.2", "double", answer, _cases(), reference=_reference)
-
     def reference_double(x, scale=2.0):
         return x * scale
 
+    @exercise(reference=reference_double)
+    def check_double(answer, hidden=False):
+        run_check("99.2", "double", answer, _cases(), reference=_reference)
+
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert pick(_reference, reference_double, check) is _reference
+        assert pick(_reference, check_double) is _reference
         wrong = lambda x, scale=2.0: x  # noqa: E731
-        assert pick(wrong, reference_double, check) is reference_double
+        assert pick(wrong, check_double) is reference_double
     assert out.getvalue() == "(Using the reference double here: yours does not pass its check yet.)\n"
+
+
+def test_pick_needs_a_check_that_declares_its_reference():
+    with pytest.raises(TypeError, match="declares no reference"):
+        pick(_reference, lambda answer: None)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyspore_grader import Case, Mistake, Raised, run_check
+from tinyspore import ops
+from tinyspore_grader import Case, Mistake, Raised, exercise, run_check
 
 
 def _rng(hidden: bool, salt: int) -> np.random.Generator:
@@ -50,6 +51,7 @@ CENTER_COLUMNS_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_center_columns, forbidden=[])
 def check_center_columns(center_columns, hidden: bool = False) -> None:
     """Exercise 00.1: center_columns(x (n, d)) -> x minus its column means, shape (n, d), x's dtype."""
     run_check("00.1", "center_columns", center_columns, _center_cases(hidden), reference=reference_center_columns,
@@ -96,6 +98,7 @@ PAIRWISE_SQ_DISTANCES_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_pairwise_sq_distances, forbidden=[])
 def check_pairwise_sq_distances(pairwise_sq_distances, hidden: bool = False) -> None:
     """Exercise 00.2: pairwise_sq_distances(a (n, d), b (m, d)) -> (n, m) squared Euclidean distances."""
     run_check("00.2", "pairwise_sq_distances", pairwise_sq_distances, _distance_cases(hidden),
@@ -136,6 +139,7 @@ ONE_HOT_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_one_hot, forbidden=[ops.one_hot])
 def check_one_hot(one_hot, hidden: bool = False) -> None:
     """Exercise 00.3: one_hot(labels (n,) ints, num_classes) -> float32 (n, num_classes) of 0s and 1s."""
     run_check("00.3", "one_hot", one_hot, _one_hot_cases(hidden), reference=reference_one_hot,

@@ -14,7 +14,9 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import ops
-from tinyspore_grader import Case, Mistake, Raised, run_check, same, watch_inputs
+from tinyspore.nn.normalization import _BatchNorm
+from tinyspore.ops.nn_ops import batch_norm_training
+from tinyspore_grader import Case, Mistake, Raised, exercise, run_check, same, watch_inputs
 from tinyspore_grader.i18n import _ as _tr
 
 
@@ -112,6 +114,7 @@ def _is_error_case(case: Case) -> bool:
     return False
 
 
+@exercise(reference=reference_broadcast_shape, forbidden=[])
 def check_broadcast_shape(broadcast_shape, hidden: bool = False) -> None:
     """Exercise 01.1: broadcast_shape(shape_a, shape_b) -> tuple, or ValueError naming both shapes."""
     run_check("01.1", "broadcast_shape", broadcast_shape, _broadcast_cases(hidden), reference=reference_broadcast_shape,
@@ -178,6 +181,7 @@ def _mean_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad.mean(axis=axes, keepdims=True).reshape(shape) if axes else grad
 
 
+@exercise(reference=reference_sum_to_shape, forbidden=[ops.sum_to_shape])
 def check_sum_to_shape(sum_to_shape, hidden: bool = False) -> None:
     """Exercise 01.2: sum_to_shape(grad, shape) -> ndarray of exactly `shape`, grad's dtype."""
     run_check("01.2", "sum_to_shape", sum_to_shape, _sum_to_shape_cases(hidden), reference=reference_sum_to_shape,
@@ -253,6 +257,7 @@ def _matmul_same(expected, got, case) -> bool:
     return same(expected, got, case)
 
 
+@exercise(reference=reference_matmul_checked, forbidden=[])  # the product itself is the engine's `@`
 def check_matmul_checked(matmul_checked, hidden: bool = False) -> None:
     """Exercise 01.3: matmul_checked(a, b) -> Tensor a @ b for 2-D a, b; ValueError naming both shapes otherwise."""
     run_check("01.3", "matmul_checked", matmul_checked, _matmul_cases(hidden), reference=reference_matmul_checked,
@@ -371,6 +376,7 @@ STANDARDIZE_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_standardize, forbidden=[_BatchNorm, batch_norm_training, ops.batch_norm])
 def check_standardize(standardize, hidden: bool = False) -> None:
     """Exercise 01.4: standardize(x, axis=0) -> Tensor (x - mean) / sqrt(var + 1e-5) along `axis`, differentiable."""
     run_check("01.4", "standardize", standardize, _standardize_cases(hidden), reference=reference_standardize,

@@ -8,6 +8,7 @@ other seeds and other networks (the hidden tests of nbgrader).
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,7 +21,8 @@ import tinyspore as ms
 from tinyspore import Parameter, Tensor, nn
 from tinyspore.common.initializer import Uniform
 from tinyspore.common.seed import seeded
-from tinyspore_grader import BadReturn, Case, Mistake, Raised, describe, run_check
+from tinyspore.ops import primitives as P
+from tinyspore_grader import BadReturn, Case, Mistake, Raised, describe, exercise, run_check
 from tinyspore_grader.diagnose import kind_of
 from tinyspore_grader.i18n import _ as _tr
 
@@ -273,6 +275,7 @@ DENSE_MISTAKES = [
 reference_dense = nn.Dense  # the oracle of 02.1, MindSpore's layer as the engine implements it
 
 
+@exercise(reference=nn.Dense, forbidden=[nn.Dense, P.dense])
 def check_Dense(Dense: Any, hidden: bool = False) -> None:  # noqa: N802, N803 (named after the class)
     """Exercise 02.1: Dense(in_channels, out_channels, weight_init, bias_init, has_bias) as a Cell."""
     run_check("02.1", "Dense", Dense, _dense_cases(hidden), reference=reference_dense, call=_run_dense,
@@ -367,18 +370,29 @@ def reference_parameters_and_names(cell: nn.Cell, name_prefix: str = "") -> list
     return list(cell.parameters_and_names(name_prefix=name_prefix))
 
 
+def _own_parameter_ids(cell: nn.Cell) -> set[int]:
+    """ids of every Parameter in the tree, found without the engine's walks (unavailable while grading 02.2)."""
+    ids, stack, seen = set(), [cell], set()
+    while stack:
+        c = stack.pop()
+        if id(c) not in seen:
+            seen.add(id(c))
+            ids.update(id(p) for p in c._params.values())
+            stack.extend(c._cells.values())
+    return ids
+
+
 def _run_walk(fn: Any, case: Case) -> Any:
     """Build the network afresh, run `fn` on it, and report the names (and whether each object is right)."""
-    name, prefix = case.args
-    cell = _network(name)
+    _, prefix, network = case.args
+    cell = copy.deepcopy(network)  # built beforehand: building names parameters with the walks under test
     result = fn(cell, prefix) if prefix else fn(cell)
     if result is None:
         return None
     if isinstance(result, (str, bytes, dict)) or not hasattr(result, "__iter__"):
         raise BadReturn(f"`parameters_and_names` returned {kind_of(result)}: return a list of (name, Parameter) pairs")
     pairs = list(result)
-    truth = dict(cell.parameters_and_names())
-    own = {id(p) for p in truth.values()}
+    own = _own_parameter_ids(cell)
     names = []
     for pair in pairs:
         if not (isinstance(pair, tuple) and len(pair) == 2):
@@ -392,7 +406,7 @@ def _run_walk(fn: Any, case: Case) -> Any:
 
 
 def _describe_walk(case: Case) -> str:
-    name, prefix = case.args
+    name, prefix, _ = case.args
     return _tr("the network {name}").format(name=name) + (f", name_prefix={prefix!r}" if prefix else "")
 
 
@@ -406,7 +420,7 @@ def _walk_cases(hidden: bool) -> list[Case]:
         plans = [("three levels with a CellList", ""), ("tied encoder/decoder weight, frozen table", ""),
                  ("BatchNorm1d(4) (moving statistics are frozen)", ""), ("SequentialCell of OrderedDict", ""),
                  ("Net().head (a sub-cell)", "block"), ("Dense(4, 3, has_bias=False)", "")]
-    return [Case(plan) for plan in plans]
+    return [Case((name, prefix, _network(name))) for name, prefix in plans]
 
 
 def _walk_wrong(order: str = "pre", dedup: bool = True, dotted: bool = True, use_name: bool = False,
@@ -474,6 +488,9 @@ PARAMETERS_AND_NAMES_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_parameters_and_names,
+          forbidden=[nn.Cell.parameters_and_names, nn.Cell.cells_and_names, nn.Cell.get_parameters,
+                     nn.Cell.trainable_params, nn.Cell.untrainable_params, nn.Cell.parameters_dict])
 def check_parameters_and_names(parameters_and_names: Any, hidden: bool = False) -> None:
     """Exercise 02.2: parameters_and_names(cell, name_prefix='') -> [(dotted name, Parameter), ...]."""
     run_check("02.2", "parameters_and_names", parameters_and_names, _walk_cases(hidden),
@@ -538,6 +555,7 @@ COUNT_PARAMETERS_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_count_parameters, forbidden=[])
 def check_count_parameters(count_parameters: Any, hidden: bool = False) -> None:
     """Exercise 02.3: count_parameters(cell) -> (trainable, total), numbers of values (not Parameters)."""
     run_check("02.3", "count_parameters", count_parameters, _count_cases(hidden), reference=reference_count_parameters,
@@ -647,6 +665,7 @@ SEQUENTIAL_MISTAKES = [
 reference_sequential = nn.SequentialCell  # the oracle of 02.4
 
 
+@exercise(reference=nn.SequentialCell, forbidden=[nn.SequentialCell, nn.CellList])
 def check_Sequential(Sequential: Any, hidden: bool = False) -> None:  # noqa: N802, N803 (named after the class)
     """Exercise 02.4: Sequential(cells) registers children '0', '1', ... and chains them in construct."""
     run_check("02.4", "Sequential", Sequential, _sequential_cases(hidden), reference=reference_sequential,

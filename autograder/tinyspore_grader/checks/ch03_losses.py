@@ -17,7 +17,7 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import Tensor, nn, ops
-from tinyspore_grader import Case, Mistake, Raised, describe, run_check, same, watch_inputs
+from tinyspore_grader import Case, Mistake, Raised, describe, exercise, run_check, same, watch_inputs
 
 GRADIENT = "the gradient with respect to logits"
 LARGE = "large logits, close together"
@@ -149,6 +149,7 @@ MSE_LOSS_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_mse_loss, forbidden=[nn.MSELoss, ops.mse_loss])
 def check_mse_loss(mse_loss: Any, hidden: bool = False) -> None:
     """Exercise 03.1: mse_loss(logits, labels, reduction='mean') on Tensors, as nn.MSELoss(reduction)."""
     run_check("03.1", "mse_loss", mse_loss, _mse_cases(hidden), reference=reference_mse_loss, call=_on_tensors,
@@ -251,6 +252,8 @@ def _same_log_softmax(expected: Any, got: Any, case: Case) -> bool:
     return same(expected, got, case, rtol=1e-5, atol=1e-5 + 2e-6 * scale)
 
 
+@exercise(reference=reference_log_softmax,
+          forbidden=[ops.log_softmax, ops.LogSoftmax, nn.LogSoftmax, ops.logsumexp])
 def check_log_softmax(log_softmax: Any, hidden: bool = False) -> None:
     """Exercise 03.2: log_softmax(x, axis=-1) on NumPy arrays, finite for logits of +-1000."""
     run_check("03.2", "log_softmax", log_softmax, _log_softmax_cases(hidden), reference=reference_log_softmax,
@@ -381,6 +384,9 @@ CROSS_ENTROPY_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_cross_entropy,
+          forbidden=[nn.CrossEntropyLoss, nn.NLLLoss, nn.SoftmaxCrossEntropyWithLogits, ops.cross_entropy,
+                     ops.nll_loss])
 def check_cross_entropy(cross_entropy: Any, hidden: bool = False) -> None:
     """Exercise 03.3: cross_entropy(logits, labels, ignore_index=-100, label_smoothing=0.0) on Tensors."""
     run_check("03.3", "cross_entropy", cross_entropy, _cross_entropy_cases(hidden),
@@ -480,6 +486,8 @@ BCE_WITH_LOGITS_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_bce_with_logits,
+          forbidden=[nn.BCEWithLogitsLoss, nn.BCELoss, ops.binary_cross_entropy_with_logits, ops.binary_cross_entropy])
 def check_bce_with_logits(bce_with_logits: Any, hidden: bool = False) -> None:
     """Exercise 03.4: bce_with_logits(logits, labels) on Tensors, as nn.BCEWithLogitsLoss() (mean)."""
     run_check("03.4", "bce_with_logits", bce_with_logits, _bce_cases(hidden), reference=reference_bce_with_logits,

@@ -19,12 +19,16 @@ from typing import Any
 
 import numpy as np
 
+from tinyspore import autodiff
 from tinyspore.ops import primitives as P
 from tinyspore.ops import sum_to_shape
-from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same
+from tinyspore_grader import BadReturn, Case, Mistake, Raised, exercise, rule_of, run_check, same
+from tinyspore_grader.exercises import outcome_class
 from tinyspore_grader.i18n import _ as _tr
 
 _TIGHT = partial(same, rtol=1e-6, atol=1e-8)  # float64 answers that follow the same formula
+# The graph walk and what is built on it: the answer of 04.5, and a shortcut to the rules of 04.2/04.3.
+_AUTODIFF = [autodiff.backpropagate, autodiff.grad, autodiff.value_and_grad, autodiff.GradOperation]
 
 
 def _rng(hidden: bool, salt: int) -> np.random.Generator:
@@ -203,6 +207,7 @@ NUMERIC_GRAD_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_numeric_grad, forbidden=[])
 def check_numeric_grad(numeric_grad, hidden: bool = False) -> None:
     """Exercise 04.1: numeric_grad(f, x, eps) -> float64 ndarray of x's shape (central differences)."""
     run_check("04.1", "numeric_grad", numeric_grad, _numeric_grad_cases(hidden), reference=reference_numeric_grad,
@@ -328,6 +333,7 @@ BINARY_BACKWARD_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_binary_backward, forbidden=[rule_of(P.mul), rule_of(P.matmul), *_AUTODIFF])
 def check_binary_backward(binary_backward, hidden: bool = False) -> None:
     """Exercise 04.2: binary_backward(op, g, x, y) -> (gx, gy) for op "mul" (x * y) and "matmul" (x @ y)."""
     run_check("04.2", "binary_backward", binary_backward, _binary_cases(hidden), reference=reference_binary_backward,
@@ -470,6 +476,8 @@ UNARY_BACKWARD_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_unary_backward,
+          forbidden=[rule_of(P.reduce_sum), rule_of(P.relu), rule_of(P.exp), rule_of(P.log), *_AUTODIFF])
 def check_unary_backward(unary_backward, hidden: bool = False) -> None:
     """Exercise 04.3: unary_backward(op, g, x, axis=None, keepdims=False) -> gx for "relu", "exp", "log", "sum"."""
     run_check("04.3", "unary_backward", unary_backward, _unary_cases(hidden), reference=reference_unary_backward,
@@ -654,6 +662,7 @@ def reference_topological_order(root: Any) -> list:
     return order
 
 
+@outcome_class
 class _NotNodes:
     """The outcome "a list or tuple whose items are not nodes" (names, values, ...)."""
 
@@ -775,6 +784,7 @@ TOPOLOGICAL_ORDER_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_topological_order, forbidden=[autodiff.topological_order])
 def check_topological_order(topological_order, hidden: bool = False) -> None:
     """Exercise 04.4: topological_order(root) -> list of the nodes root depends on, each once, parents first."""
     cases = [Case((graph,)) for graph in _topo_graphs(hidden)]
@@ -784,6 +794,7 @@ def check_topological_order(topological_order, hidden: bool = False) -> None:
 
 
 # ----- 04.5 backward ------------------------------------------------------------------------------------
+@outcome_class
 class _NoGradient:
     """The outcome "the returned dict has no entry for this node"."""
 
@@ -945,6 +956,7 @@ BACKWARD_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_backward, forbidden=_AUTODIFF)
 def check_backward(backward, hidden: bool = False) -> None:
     """Exercise 04.5: backward(root, order) -> {node: gradient of sum(root) w.r.t. node} for every node."""
     run_check("04.5", "backward", backward, _backward_cases(hidden), reference=reference_backward,
@@ -1046,6 +1058,7 @@ HYPOT_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_hypot, forbidden=[])  # the engine has no hypot: the reference is the answer key
 def check_hypot(hypot, hidden: bool = False) -> None:
     """Exercise 04.6: hypot(x, y) = sqrt(x**2 + y**2) as an engine primitive, value and gradients under ms.grad."""
     run_check("04.6", "hypot", hypot, _hypot_cases(hidden), reference=reference_hypot, mistakes=HYPOT_MISTAKES,

@@ -30,7 +30,7 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import nn
-from tinyspore_grader import BadReturn, Case, Mistake, ModifiedInput, Raised, run_check
+from tinyspore_grader import BadReturn, Case, Mistake, ModifiedInput, Raised, exercise, run_check
 from tinyspore_grader.i18n import _ as _tr
 
 # ----- the rules as step functions (used by chapter 06 and the notebook demos) --------------------------
@@ -248,6 +248,7 @@ SGD_STEP_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_sgd_step, forbidden=[nn.SGD])
 def check_sgd_step(sgd_step: Any, hidden: bool = False) -> None:
     """Exercise 05.1: sgd_step(param, grad, lr, weight_decay=0.0) -> the new param, as nn.SGD does it."""
     run_check("05.1", "sgd_step", sgd_step, _sgd_cases(hidden), reference=_SGD, mistakes=SGD_STEP_MISTAKES,
@@ -307,6 +308,7 @@ BEST_LR_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_best_lr, forbidden=[])
 def check_best_lr(best_lr: Any, hidden: bool = False) -> None:
     """Exercise 05.2: best_lr({lr: final_loss}) -> the lr with the smallest finite final loss."""
     run_check("05.2", "best_lr", best_lr, _best_lr_cases(hidden), reference=reference_best_lr,
@@ -391,6 +393,7 @@ MOMENTUM_STEP_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_momentum_step, forbidden=[nn.Momentum, nn.SGD])
 def check_momentum_step(momentum_step: Any, hidden: bool = False) -> None:
     """Exercise 05.3: momentum_step(param, grad, moment, lr, momentum, use_nesterov, weight_decay).
 
@@ -479,6 +482,7 @@ RMSPROP_STEP_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_rmsprop_step, forbidden=[nn.RMSProp])
 def check_rmsprop_step(rmsprop_step: Any, hidden: bool = False) -> None:
     """Exercise 05.4: rmsprop_step(param, grad, mean_square, lr, decay, epsilon, weight_decay).
 
@@ -570,6 +574,7 @@ ADAM_STEP_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_adam_step, forbidden=[nn.Adam, nn.AdamWeightDecay])
 def check_adam_step(adam_step: Any, hidden: bool = False) -> None:
     """Exercise 05.5: adam_step(param, grad, state, lr, beta1, beta2, eps, weight_decay) -> (param, (m, v, t))."""
     run_check("05.5", "adam_step", adam_step, _adam_cases(hidden), reference=_ADAM, mistakes=ADAM_STEP_MISTAKES,

@@ -20,7 +20,7 @@ import numpy as np
 
 import tinyspore as ms
 from tinyspore import nn
-from tinyspore_grader import BadReturn, Case, Mistake, Raised, run_check, same, watch_inputs
+from tinyspore_grader import BadReturn, Case, Mistake, Raised, exercise, run_check, same, watch_inputs
 from tinyspore_grader.diagnose import kind_of
 from tinyspore_grader.i18n import _ as _tr
 
@@ -232,6 +232,7 @@ TRAIN_STEP_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_train_step, forbidden=[nn.TrainOneStepCell, ms.train.Model])
 def check_train_step(train_step: Any, hidden: bool = False) -> None:
     """Exercise 06.1: train_step(net, loss_fn, optimizer, x, y) -> the loss; updates the parameters once."""
     run_check("06.1", "train_step", train_step, _train_step_cases(hidden), reference=reference_train_step,
@@ -380,6 +381,7 @@ RUN_EPOCH_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_run_epoch, forbidden=[ms.train.Model])
 def check_run_epoch(run_epoch: Any, hidden: bool = False) -> None:
     """Exercise 06.2: run_epoch(step_fn, x, y, batch_size, rng) -> mean loss per sample over one epoch."""
     run_check("06.2", "run_epoch", run_epoch, _run_epoch_cases(hidden), reference=reference_run_epoch,
@@ -465,6 +467,7 @@ ACCURACY_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_accuracy, forbidden=[ms.train.Accuracy])
 def check_accuracy(accuracy: Any, hidden: bool = False) -> None:
     """Exercise 06.3: accuracy(logits (N, C), labels (N,)) -> the fraction of rows with argmax == label."""
     run_check("06.3", "accuracy", accuracy, _accuracy_cases(hidden), reference=reference_accuracy,
@@ -612,6 +615,7 @@ STEP_OPTIMIZER_MISTAKES = [
 ]
 
 
+@exercise(reference=ReferenceStepOptimizer, forbidden=[nn.SGD, nn.Momentum, nn.Adam, nn.RMSProp])
 def check_StepOptimizer(StepOptimizer: Any, hidden: bool = False) -> None:  # noqa: N802, N803 - the class's name
     """Exercise 06.4: StepOptimizer(params, step, **hyper)(grads) updates params as nn.Momentum/Adam/RMSProp do."""
     run_check("06.4", "StepOptimizer", StepOptimizer, _step_optimizer_cases(hidden), reference=_EngineOptimizer,

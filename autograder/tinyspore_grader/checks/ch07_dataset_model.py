@@ -27,11 +27,13 @@ import numpy as np
 import tinyspore as ms
 from tinyspore import nn
 from tinyspore.dataset import GeneratorDataset, NumpySlicesDataset
+from tinyspore.dataset.datasets import BatchDataset
 from tinyspore.nn.wrap import TrainOneStepCell, WithLossCell
 from tinyspore.train import Callback, CallbackParam, Metric, RunContext
 from tinyspore.train import EarlyStopping as EngineEarlyStopping
 from tinyspore.train.metrics import Accuracy as EngineAccuracy
-from tinyspore_grader import BadReturn, Case, Mistake, ModifiedInput, Raised, run_check, same, watch_inputs
+from tinyspore.train.model import Model
+from tinyspore_grader import BadReturn, Case, Mistake, ModifiedInput, Raised, exercise, run_check, same, watch_inputs
 from tinyspore_grader.i18n import _ as _tr
 
 # What each exercise must build itself: the engine's (or a library's) implementation of that very answer.
@@ -310,6 +312,7 @@ BATCH_ROWS_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_batch_rows, forbidden=[BatchDataset])
 def check_batch_rows(batch_rows: Any, hidden: bool = False) -> None:
     """Exercise 07.1: batch_rows(rows, batch_size, drop_remainder=False) yields stacked batches lazily."""
     run_check("07.1", "batch_rows", batch_rows, _batch_rows_cases(hidden), reference=reference_batch_rows,
@@ -503,6 +506,7 @@ ACCURACY_MISTAKES = [
 ]
 
 
+@exercise(reference=EngineAccuracy, forbidden=[EngineAccuracy])
 def check_Accuracy(Accuracy: Any, hidden: bool = False) -> None:  # noqa: N802, N803 - named after the class
     """Exercise 07.2: Accuracy() with clear/update/eval, as tinyspore.train.Accuracy (MindSpore's)."""
     run_check("07.2", "Accuracy", Accuracy, _accuracy_cases(hidden), reference=EngineAccuracy,
@@ -693,6 +697,7 @@ CONFUSION_MATRIX_MISTAKES = [
 ]
 
 
+@exercise(reference=ReferenceConfusionMatrix, forbidden=[])  # the engine has no confusion matrix
 def check_ConfusionMatrix(ConfusionMatrix: Any, hidden: bool = False) -> None:  # noqa: N802, N803
     """Exercise 07.3: ConfusionMatrix(num_classes, normalize) with clear/update/eval, as MindSpore's."""
     run_check("07.3", "ConfusionMatrix", ConfusionMatrix, _confusion_cases(hidden),
@@ -913,6 +918,7 @@ EARLY_STOPPING_MISTAKES = [
 ]
 
 
+@exercise(reference=EngineEarlyStopping, forbidden=[EngineEarlyStopping])
 def check_EarlyStopping(EarlyStopping: Any, hidden: bool = False) -> None:  # noqa: N802, N803
     """Exercise 07.4: EarlyStopping(monitor, min_delta, patience, mode) stops as tinyspore.train.EarlyStopping."""
     run_check("07.4", "EarlyStopping", EarlyStopping, _early_stopping_cases(hidden),
@@ -1142,6 +1148,7 @@ TRAIN_EPOCH_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_train_epoch, forbidden=[Model.train, Model._train_epochs])
 def check_train_epoch(train_epoch: Any, hidden: bool = False) -> None:
     """Exercise 07.5: train_epoch(train_network, dataset, callbacks, run_context) is one epoch of Model.train."""
     run_check("07.5", "train_epoch", train_epoch, _train_epoch_cases(hidden), reference=reference_train_epoch,

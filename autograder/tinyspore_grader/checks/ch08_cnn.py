@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 import tinyspore as ms
-from tinyspore import Tensor, ops
+from tinyspore import Tensor, autodiff, nn, ops
 from tinyspore.ops import nn_ops
-from tinyspore_grader import Case, Mistake, ModifiedInput, Raised, run_check, same
+from tinyspore_grader import Case, Mistake, ModifiedInput, Raised, exercise, rule_of, run_check, same
 
 # The engine functions that ARE each exercise's answer: calling them instead of writing the exercise is
 # delegation (the isolated grader makes them unavailable during the exercise's graded calls).
@@ -191,6 +191,8 @@ CONV_OUTPUT_SIZE_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_conv_output_size,
+          forbidden=[nn_ops.output_size, nn_ops.same_padding, nn_ops.resolve_padding])
 def check_conv_output_size(conv_output_size: Any, hidden: bool = False) -> None:
     """Exercise 08.1: conv_output_size(size, kernel, stride, pad_mode, padding, dilation) -> int, MindSpore's rule."""
     run_check("08.1", "conv_output_size", conv_output_size, _output_size_cases(hidden),
@@ -297,6 +299,7 @@ IM2COL_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_im2col, forbidden=[nn_ops.im2col])
 def check_im2col(im2col: Any, hidden: bool = False) -> None:
     """Exercise 08.2: im2col(xp (N, C, Hp, Wp), (kh, kw), stride, dilation) -> (N, C*kh*kw, Ho*Wo)."""
     run_check("08.2", "im2col", im2col, _im2col_cases(hidden), reference=reference_im2col, mistakes=IM2COL_MISTAKES,
@@ -417,6 +420,7 @@ CONV2D_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_conv2d, forbidden=[nn_ops.convolution, nn_ops.conv2d, nn.Conv2d])
 def check_conv2d(conv2d: Any, hidden: bool = False) -> None:
     """Exercise 08.3: conv2d(x (N, C, H, W), weight (O, C, kh, kw), stride, padding, dilation) -> (N, O, Ho, Wo)."""
     run_check("08.3", "conv2d", conv2d, _conv_cases(hidden, 3), reference=reference_conv2d,
@@ -534,6 +538,9 @@ CONV2D_BACKWARD_MISTAKES = [
 ]
 
 
+@exercise(reference=reference_conv2d_backward,
+          forbidden=[rule_of(nn_ops.convolution), nn_ops.col2im, autodiff.backpropagate, autodiff.grad,
+                     autodiff.value_and_grad, autodiff.GradOperation])
 def check_conv2d_backward(conv2d_backward: Any, hidden: bool = False) -> None:
     """Exercise 08.4: conv2d_backward(x, weight, grad_out, stride, padding, dilation) -> (dx, dw)."""
     run_check("08.4", "conv2d_backward", conv2d_backward, _backward_cases(hidden),
@@ -702,6 +709,8 @@ MAX_POOL2D_MISTAKES = [
 ]
 
 
+@exercise(reference=ReferenceMaxPool2d,
+          forbidden=[nn_ops.max_pool, nn_ops.max_pool2d, nn.MaxPool2d, nn_ops.max_pool_indices])
 def check_MaxPool2d(MaxPool2d: Any, hidden: bool = False) -> None:  # noqa: N802, N803 - the class's name
     """Exercise 08.5: MaxPool2d(kernel_size, stride) with forward(x) -> out and backward(grad_out) -> dx."""
     run_check("08.5", "MaxPool2d", MaxPool2d, _pool_cases(hidden), reference=ReferenceMaxPool2d,

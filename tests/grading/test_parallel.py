@@ -1,0 +1,94 @@
+"""`python -m tinyspore_grader grade`: local workers and a real Dask cluster (a `dask scheduler` and two
+`dask worker` processes started and stopped here) give the same scores, written to nbgrader's gradebook by
+the one client, and `nbgrader export` / `generate_feedback` follow as usual."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import grade_command
+
+from tinyspore_grader import notebooks
+from tinyspore_grader.grading import classroom
+
+CHAPTER = "01_tensors"
+
+
+@pytest.fixture(scope="module")
+def small_class(tmp_path_factory) -> tuple[Path, dict]:
+    root = classroom.make_course(tmp_path_factory.mktemp("small-class"), [CHAPTER])
+    deserved = {}
+    for kind in classroom.KINDS:
+        for n in range(2):
+            deserved[(CHAPTER, f"{kind}{n}")] = classroom.add_submission(root, f"{kind}{n}", CHAPTER, kind)
+    return root, deserved
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dask(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_" + args[0], *args[1:]],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def test_local_workers_and_a_dask_cluster_give_the_same_scores(small_class, tmp_path):
+    root, deserved = small_class
+    local, cluster = tmp_path / "local", tmp_path / "cluster"
+    shutil.copytree(root, local)
+    shutil.copytree(root, cluster)
+
+    done = grade_command(local, CHAPTER, "--workers", "2")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert classroom.scores(local) == deserved
+
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    processes = [_dask("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        processes += [_dask("worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+                            "--name", f"grader-{n}") for n in range(2)]
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            assert len(client.scheduler_info()["workers"]) == 2
+        done = grade_command(cluster, CHAPTER, "--scheduler", address)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert f"on the Dask cluster at {address}" in done.stdout
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    assert classroom.scores(cluster) == deserved
+
+    # nbgrader's own commands follow: feedback for every graded notebook.
+    feedback = notebooks.nbgrader("generate_feedback", CHAPTER, "--force", "--log-level=WARN", root=cluster,
+                                  check=False)
+    assert feedback.returncode == 0, feedback.stderr
+    assert len(list((cluster / "feedback").rglob("*.html"))) == len(deserved)
+
+
+def test_grade_rejects_bad_arguments():
+    done = subprocess.run([sys.executable, "-m", "tinyspore_grader", "grade", CHAPTER, "--workers", "0"],
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "--workers must be at least 1" in done.stderr
