@@ -72,7 +72,7 @@ def _files(out: Path):
 def check(out: Path) -> list[str]:
     """What in `out` is instructor material: solution regions, hidden tests, instructor notebooks, sources."""
     problems = []
-    release = {p.name for p in COURSE.glob("[0-9][0-9]_*/*.ipynb")}
+    release = {p.name for p in COURSE.rglob("*.ipynb")}  # every edition (course/zh/ too)
     for name, data in _files(Path(out)):
         base = name.replace("!", "/").rsplit("/", 1)[-1]
         text = data.decode("utf-8", errors="replace") if base.endswith((".py", ".ipynb")) else ""

@@ -354,6 +354,9 @@ class NotebookRun:
         self.name = notebook_name
         self.zygote = zyg or zygote()
         self.report: list[str] = []
+        from tinyspore.common.i18n import language_of
+
+        self.lang = language_of(folder)  # the edition's `.tinyspore-lang`: the checks answer in its language
 
     def run(self) -> list[str]:
         with sandbox.slot() as (uid, answer_uid):
@@ -485,7 +488,9 @@ class NotebookRun:
 
         out = io.StringIO()
         try:
-            with contextlib.redirect_stdout(out):
+            from tinyspore.common.i18n import using
+
+            with contextlib.redirect_stdout(out), using(self.lang):
                 exec(compile(source, f"<test cell {number}>", "exec"), {"__builtins__": builtins}, _Names(resolve))  # noqa: S102
             if out.getvalue():
                 cell["outputs"].append(_stream(out.getvalue()))
