@@ -14,7 +14,6 @@ from tinyspore import Tensor, nn, train
 from tinyspore.dataset import NumpySlicesDataset
 from tinyspore.train import Callback, Metric, Model
 from tinyspore_grader.checks.ch07_dataset_model import (
-    ANSWER_IMPLEMENTATIONS,
     HookRecorder,
     ReferenceConfusionMatrix,
     check_Accuracy,
@@ -37,10 +36,14 @@ def test_the_references_pass_their_checks():
     assert_passes(check_train_epoch, reference_train_epoch)
 
 
-def test_every_exercise_declares_what_it_must_not_call():
-    checks = {"batch_rows", "Accuracy", "ConfusionMatrix", "EarlyStopping", "train_epoch"}
-    assert set(ANSWER_IMPLEMENTATIONS) == checks
-    assert all(ANSWER_IMPLEMENTATIONS[name] for name in checks)
+def test_every_exercise_declares_its_reference_and_the_engine_code_it_must_not_call():
+    checks = [check_batch_rows, check_Accuracy, check_ConfusionMatrix, check_EarlyStopping, check_train_epoch]
+    assert [callable(check.reference) for check in checks] == [True] * 5
+    forbidden = {check.__name__: set(check.forbidden) for check in checks}
+    assert forbidden["check_Accuracy"] >= {train.Accuracy, train.TopKCategoricalAccuracy}
+    assert forbidden["check_EarlyStopping"] == {train.EarlyStopping}
+    assert {Model.train, Model.fit} <= forbidden["check_train_epoch"]
+    assert forbidden["check_ConfusionMatrix"] == set()  # the engine has no confusion matrix
 
 
 def test_reference_confusion_matrix_gives_the_mindspore_docs_example():
@@ -1013,3 +1016,23 @@ def test_accuracy_shifts_the_logits_in_place():
 
     message = failure(check_Accuracy, Accuracy)
     assert "changed its input `y_pred` in place" in message, message
+
+
+def test_the_delegating_answers_of_the_hostile_suite_pass_unprotected():
+    """tests/grading/attacks.py hands each exercise of this chapter to the engine (or the answer key): in a plain
+    kernel those answers pass their checks, which is why the grader must forbid that code (it scores them 0)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "grading" / "attacks.py"
+    spec = importlib.util.spec_from_file_location("attacks_ch07", path)
+    attacks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(attacks)
+    answers = attacks.DELEGATION["07_dataset_model"]
+    checks = {"batch_rows": check_batch_rows, "Accuracy": check_Accuracy, "ConfusionMatrix": check_ConfusionMatrix,
+              "EarlyStopping": check_EarlyStopping, "train_epoch": check_train_epoch}
+    assert set(answers) == set(checks)
+    for name, source in answers.items():
+        namespace = {"ms": ms, "np": np, "nn": nn, "train": train, "Tensor": Tensor, "Model": Model}
+        exec(source, namespace)  # noqa: S102 - a learner's cell, as the notebook would run it
+        assert_passes(checks[name], namespace[name])
