@@ -92,4 +92,46 @@ def binary_backward(op, g, x, y):
     return float(metric.eval())""",
         "StepOptimizer": """from tinyspore_grader.checks.ch06_train_loop import ReferenceStepOptimizer as StepOptimizer""",
     },
+    "07_dataset_model": {
+        "batch_rows": """def batch_rows(rows, batch_size, drop_remainder=False):
+    import itertools
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
+    source = ms.dataset.GeneratorDataset(itertools.chain([first], rows), column_names=[f"c{i}" for i in range(len(first))])
+    for batch in source.batch(batch_size, drop_remainder).create_tuple_iterator(num_epochs=1, output_numpy=True):
+        yield tuple(batch)""",
+        "Accuracy": """class Accuracy(train.Top1CategoricalAccuracy):
+    def eval(self):
+        if self._samples_num == 0:
+            raise RuntimeError("call update first")
+        return super().eval()
+
+    def update(self, y_pred, y):
+        y = y.asnumpy() if isinstance(y, Tensor) else y
+        super().update(y_pred, y.argmax(axis=1) if y.ndim == 2 else y)""",
+        "ConfusionMatrix": """def ConfusionMatrix(num_classes, normalize="no_norm"):
+    from tinyspore_grader.checks.ch07_dataset_model import check_ConfusionMatrix
+    return check_ConfusionMatrix.reference(num_classes, normalize)""",
+        "EarlyStopping": """class EarlyStopping(train.EarlyStopping):
+    def __init__(self, monitor="eval_loss", min_delta=0, patience=0, mode="min"):
+        super().__init__(monitor=monitor, min_delta=min_delta, patience=patience, mode=mode)""",
+        "train_epoch": """class _PassStop(train.Callback):
+    def __init__(self, outer):
+        self.outer = outer
+
+    def on_train_step_end(self, run_context):
+        if run_context.get_stop_requested():
+            self.outer.request_stop()
+
+
+def train_epoch(train_network, dataset, callbacks, run_context):
+    cb_params = run_context.original_args()
+    model = Model.__new__(Model)
+    model._train_network = train_network
+    epoch = cb_params.cur_epoch_num
+    listeners = train.callback.CallbackList([*callbacks, _PassStop(run_context)])
+    model._train_epochs(range(epoch - 1, epoch), dataset, listeners, cb_params, None)""",
+    },
 }
