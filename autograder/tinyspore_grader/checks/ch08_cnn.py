@@ -11,8 +11,10 @@ The oracle is the reference engine: `tinyspore.ops.nn_ops` (output_size, same_pa
 `ops.max_pool2d` and their gradients by `tinyspore.grad`. No check uses a learner's answer from another
 exercise or chapter: the wrong implementations below use the reference im2col.
 
-Every `call` function is module level and every case holds only arrays, numbers, strings and tuples, so a
-check can run the learner's code in another process and get plain data back (arrays, tuples, numbers).
+Every `call` function is module level and every case holds only arrays, numbers, strings and tuples, so the
+grader runs the learner's code in another process and gets plain data back (arrays, tuples, numbers). Each
+check's `@exercise(forbidden=...)` names the engine code that is that exercise's answer (im2col, the
+convolution and its backward rule, col2im, max pooling, ...): a graded answer that calls it scores 0.
 """
 
 from __future__ import annotations
@@ -27,21 +29,6 @@ import tinyspore as ms
 from tinyspore import Tensor, autodiff, nn, ops
 from tinyspore.ops import nn_ops
 from tinyspore_grader import Case, Mistake, ModifiedInput, Raised, exercise, rule_of, run_check, same
-
-# The engine functions that ARE each exercise's answer: calling them instead of writing the exercise is
-# delegation (the isolated grader makes them unavailable during the exercise's graded calls).
-ANSWERED_BY = {
-    "conv_output_size": ("tinyspore.ops.nn_ops.output_size", "tinyspore.ops.nn_ops.same_padding",
-                         "tinyspore.ops.nn_ops.resolve_padding"),
-    "im2col": ("tinyspore.ops.nn_ops.im2col", "tinyspore.ops.nn_ops._windows"),
-    "conv2d": ("tinyspore.ops.conv2d", "tinyspore.ops.nn_ops.conv2d", "tinyspore.ops.nn_ops.convolution",
-               "tinyspore.nn.Conv2d"),
-    "conv2d_backward": ("tinyspore.ops.conv2d", "tinyspore.ops.nn_ops.conv2d", "tinyspore.ops.nn_ops.convolution",
-                        "tinyspore.ops.nn_ops.col2im", "tinyspore.nn.Conv2d"),
-    "MaxPool2d": ("tinyspore.ops.max_pool2d", "tinyspore.ops.nn_ops.max_pool2d", "tinyspore.ops.nn_ops.max_pool",
-                  "tinyspore.ops.nn_ops.max_pool_indices", "tinyspore.nn.MaxPool2d"),
-}
-
 
 # The exercises' own words for the shared diagnoses (see tinyspore_grader.diagnose.MESSAGES).
 EXPLAIN = {
@@ -299,7 +286,7 @@ IM2COL_MISTAKES = [
 ]
 
 
-@exercise(reference=reference_im2col, forbidden=[nn_ops.im2col])
+@exercise(reference=reference_im2col, forbidden=[nn_ops.im2col, nn_ops._windows])
 def check_im2col(im2col: Any, hidden: bool = False) -> None:
     """Exercise 08.2: im2col(xp (N, C, Hp, Wp), (kh, kw), stride, dilation) -> (N, C*kh*kw, Ho*Wo)."""
     run_check("08.2", "im2col", im2col, _im2col_cases(hidden), reference=reference_im2col, mistakes=IM2COL_MISTAKES,
