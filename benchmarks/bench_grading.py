@@ -27,8 +27,11 @@ SHIPPED_CONFIG = """\
 # nbgrader as shipped: the course's config with nbgrader's own autograde steps (Execute) put back.
 __file__ = {config!r}
 exec(open(__file__).read())
-from nbgrader.converters import Autograde
-c.Autograde.autograde_preprocessors = Autograde.autograde_preprocessors.default_value
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern, LimitOutput,
+                                    SaveAutoGrades)
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 """
 
 
