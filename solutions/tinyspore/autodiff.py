@@ -29,6 +29,9 @@ from .tensor import Parameter, Tensor
 
 # How many `grad` calls are running; primitives record the graph only while it is > 0.
 recording = 0
+# Every op recorded while `grad` runs, in the order the ops ran (see `backpropagate`); emptied when
+# the outermost `grad` call ends.
+tape: list[Tensor] = []
 
 
 # ----- the graph walk ---------------------------------------------------------------------------
@@ -57,19 +60,34 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     return order
 
 
-def backpropagate(roots: Sequence[Tensor], sensitivities: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
-    """Gradients of `sum(sens * root)` for every tracked tensor, keyed by `id(tensor)`."""
+def backpropagate(roots: Sequence[Tensor], sensitivities: Sequence[np.ndarray],
+                  order: Sequence[Tensor] | None = None) -> dict[int, np.ndarray]:
+    """Gradients of `sum(sens * root)` for the leaves (inputs, weights), keyed by `id(tensor)`.
+
+    `order` lists the graph's nodes, outputs before the ops that made their inputs; by default the
+    reverse of `topological_order(roots)` (chapter 04's walk). `grad` passes the tape instead: the ops
+    in reverse of the order they ran, which is already a valid order (an op runs after the ops that
+    made its inputs), so the walk that finds the order is skipped (about a tenth of an MLP step's fixed
+    Python cost). Ops on the tape that the roots do not depend on receive no gradient and are skipped.
+    """
     grads: dict[int, np.ndarray] = {}
     for root, sens in zip(roots, sensitivities):
         if root._tracked:
             key = id(root)
             grads[key] = grads[key] + sens if key in grads else sens
-    for node in reversed(topological_order(roots)):
-        if node._backward is None or id(node) not in grads:
+    if order is None:
+        order = reversed(topological_order(roots))
+    for node in order:
+        backward = node._backward
+        if backward is None:  # a leaf: its gradient stays in `grads` for the caller
             continue
-        parent_grads = node._backward(grads[id(node)])
-        for parent, g in zip(node._parents, parent_grads):
-            if parent is None or g is None or not parent._tracked:
+        # pop, not get: every use of this node has sent its gradient already (they come earlier in
+        # `order`), so nobody reads it again, and the array can be freed as soon as it is used.
+        g_node = grads.pop(id(node), None)
+        if g_node is None:
+            continue
+        for parent, g in zip(node._parents, backward(g_node)):
+            if g is None or parent is None or not parent._tracked:
                 continue
             key = id(parent)
             # Accumulate, never overwrite: a tensor used twice gets both contributions.
@@ -139,6 +157,7 @@ def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Pa
     was_tracked = [w._tracked for w in weights]
     for w in weights:
         w._tracked = True
+    start = len(tape)  # a grad inside fn of another grad walks only its own part of the tape
     try:
         recording += 1
         try:
@@ -146,16 +165,21 @@ def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Pa
         finally:
             recording -= 1
         roots = _roots(outputs, has_aux)
-        grads = backpropagate(roots, _sensitivities(roots, sens))
+        grads = backpropagate(roots, _sensitivities(roots, sens), tape[start:][::-1])
     finally:
         for w, flag in zip(weights, was_tracked):
             w._tracked = flag
+        if not recording:
+            tape.clear()
 
     def gradient_of(t: Tensor) -> np.ndarray:
         g = grads.get(id(t))
         if g is None:  # the output does not depend on t
             return np.zeros_like(t._data)
-        return np.asarray(g, dtype=t._data.dtype).reshape(t._data.shape)
+        data = t._data
+        if type(g) is np.ndarray and g.dtype == data.dtype and g.shape == data.shape:
+            return g  # already right: skip the conversion call (one per weight, every step)
+        return np.asarray(g, dtype=data.dtype).reshape(data.shape)
 
     return outputs, [gradient_of(s) for s in sources], [gradient_of(w) for w in weights]
 
@@ -202,8 +226,9 @@ def _structure(input_grads: list, weight_grads: list, has_positions: bool, has_w
                single_weight: bool) -> Any:
     """MindSpore's nesting: one input gradient is returned bare, several as a tuple; weights likewise
     bare for a single Parameter, a tuple for a list; both together as (inputs, weights)."""
-    inputs = Tensor._wrap(input_grads[0]) if len(input_grads) == 1 else tuple(Tensor._wrap(g) for g in input_grads)
-    weights = Tensor._wrap(weight_grads[0]) if single_weight else tuple(Tensor._wrap(g) for g in weight_grads)
+    wrap = Tensor._wrap
+    inputs = wrap(input_grads[0]) if len(input_grads) == 1 else tuple([wrap(g) for g in input_grads])
+    weights = wrap(weight_grads[0]) if single_weight else tuple([wrap(g) for g in weight_grads])
     if has_positions and has_weights:
         return inputs, weights
     return weights if has_weights else inputs

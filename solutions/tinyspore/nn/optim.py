@@ -294,7 +294,8 @@ def _state_like(params: tuple[Parameter, ...], prefix: str, fill: float) -> tupl
 
 def _assign(param: Parameter, new: np.ndarray) -> None:
     """Give `param` a NEW array (never write into the old one, which a learner may still hold)."""
-    param._data = np.asarray(new).astype(param._data.dtype, copy=False)
+    dtype = param._data.dtype
+    param._data = new if type(new) is np.ndarray and new.dtype == dtype else np.asarray(new).astype(dtype, copy=False)
 
 
 def _is_number(value: Any) -> bool:
@@ -480,6 +481,10 @@ class Optimizer(Cell):
             names = ", ".join(p.name for p in self.parameters)
             raise ValueError(f"{name}: got {len(gradients)} gradients for {len(self.parameters)} parameters "
                              f"({names}); the tuple must be aligned with optimizer.parameters")
+        # Speed: what grad/value_and_grad returns (Tensors of the right shapes) passes with one test
+        # per gradient; anything else goes through the loop below, which says what is wrong.
+        if all([type(g) is Tensor and g._data.shape == p._data.shape for g, p in zip(gradients, self.parameters)]):
+            return gradients
         checked = []
         for i, (grad, param) in enumerate(zip(gradients, self.parameters)):
             if not isinstance(grad, (Tensor, np.ndarray)):
@@ -545,7 +550,10 @@ class Optimizer(Cell):
         Returns the gradients as float32 arrays and one learning rate per parameter.
         """
         gradients = self.scale_grad(self.decay_weight(gradients))
-        lrs = [self._lr_value(lr) for lr in self._lr_per_param]  # read at step t, before counting it
+        if self.dynamic_lr or self.is_group_lr:
+            lrs = [self._lr_value(lr) for lr in self._lr_per_param]  # read at step t, before counting it
+        else:  # one constant rate for all (the common case): read it once
+            lrs = [self.learning_rate._data] * len(self._lr_per_param)
         self.global_step._data = self.global_step._data + 1
         grads = [g._data.astype(p._data.dtype, copy=False) for g, p in zip(gradients, self._parameters)]
         return grads, lrs
@@ -598,6 +606,14 @@ class SGD(Optimizer):
 
     def construct(self, gradients: tuple[Tensor, ...]) -> tuple[bool, ...]:
         grads, lrs = self._prepare(gradients)
+        if self.momentum == 0:
+            # Speed: the plain rule w <- w - lr*g with one temporary instead of two: lr*g is a new
+            # array, and w - (lr*g) is written into it (`out=`). Correct because that array is ours
+            # alone; `g` (the caller's gradient) and the old `w` (a learner may hold it) are untouched.
+            for param, g, lr in zip(self._parameters, grads, lrs):
+                step = lr * g
+                _assign(param, np.subtract(param._data, step, out=step))
+            return (True,) * len(grads)
         u = np.float32(self.momentum)
         for param, g, lr, accum, stat in zip(self._parameters, grads, lrs, self.accum, self.stat):
             step = g

@@ -26,6 +26,7 @@ from ..common.i18n import _ as _tr
 from ..tensor import Tensor, _to_array
 
 _NUMBER = (int, float, bool, np.number, np.bool_)
+_wrap = Tensor._wrap
 
 
 # ----- the machinery ----------------------------------------------------------------------------
@@ -83,17 +84,24 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
             # it fails; an op runs a million times in a course, so a microsecond each is worth it.
             try:
                 arrays = [t._data for t in tensors]
+                all_tensors = True
             except AttributeError:
                 like = next((t._data for t in tensors if isinstance(t, Tensor)), None)
                 arrays = [t._data if isinstance(t, Tensor) else _to_input(t, like) for t in tensors]
+                all_tensors = False
             out, backward = forward(*arrays, *args[inputs:], **attrs)
-            result = Tensor._wrap(out if type(out) is np.ndarray else np.asarray(out))
+            result = _wrap(out if type(out) is np.ndarray else np.asarray(out))
             if autodiff.recording:  # outside grad nothing is recorded: a forward pass costs no memory
-                needs = tuple([isinstance(t, Tensor) and t._tracked for t in tensors])
+                if all_tensors:
+                    needs = tuple([t._tracked for t in tensors])
+                else:
+                    needs = tuple([isinstance(t, Tensor) and t._tracked for t in tensors])
                 if True in needs:  # only ops that depend on a tracked tensor join the graph
-                    result._parents = tuple([t if isinstance(t, Tensor) else None for t in tensors])
+                    result._parents = tensors if all_tensors else tuple(
+                        [t if isinstance(t, Tensor) else None for t in tensors])
                     result._backward = functools.partial(backward, needs=needs) if uses_needs else backward
                     result._tracked = True
+                    autodiff.tape.append(result)
             return result
 
         # help(ops.add) and inspect.signature show the forward's own arguments, `add(x, y)`.
@@ -112,6 +120,7 @@ def _record(out: np.ndarray, inputs: Sequence[Tensor], backward: Callable) -> Te
         result._parents = tuple(inputs)
         result._backward = backward
         result._tracked = True
+        autodiff.tape.append(result)
     return result
 
 
