@@ -152,7 +152,8 @@ def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Pa
         args[p] = source
         sources.append(source)
     for i, w in enumerate(weights):
-        _check_differentiable(w, f"weight {getattr(w, 'name', i)}")
+        if w._data.dtype.kind != "f":  # the message is built only when it is needed
+            _check_differentiable(w, f"weight {getattr(w, 'name', i)}")
 
     was_tracked = [w._tracked for w in weights]
     for w in weights:
@@ -200,7 +201,7 @@ def _roots(outputs: Any, has_aux: bool) -> list[Tensor]:
 def _sensitivities(roots: list[Tensor], sens: Any) -> list[np.ndarray]:
     """MindSpore's default sensitivity is ones, for scalar and non-scalar outputs alike."""
     if sens is None:
-        return [np.ones_like(r._data) for r in roots]
+        return [np.ones(r._data.shape, r._data.dtype) for r in roots]
     sens_list = list(sens) if isinstance(sens, (tuple, list)) else [sens]
     if len(sens_list) != len(roots):
         raise ValueError(_tr("grad: got {len_sens_list} sensitivities for {len_roots} outputs").format(

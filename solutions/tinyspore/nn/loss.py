@@ -312,7 +312,8 @@ class SoftmaxCrossEntropyWithLogits(LossBase):
                                      logits_shape_1=logits.shape[:-1], logits_shape=logits.shape,
                                      labels_shape=labels.shape))
             y = labels._data
-            if y.size and (y.min() < 0 or y.max() >= logits.shape[-1]):
+            # np.minimum.reduce(y) is y.min() without its Python wrapper (this check runs every step)
+            if y.size and (np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) >= logits.shape[-1]):
                 raise ValueError(_tr("SoftmaxCrossEntropyWithLogits: labels must be in [0, "
                                      "{logits_shape_1}), got min {y_min} and max {y_max}").format(
                                      logits_shape_1=logits.shape[-1], y_min=y.min(), y_max=y.max()))

@@ -555,7 +555,8 @@ class Optimizer(Cell):
         else:  # one constant rate for all (the common case): read it once
             lrs = [self.learning_rate._data] * len(self._lr_per_param)
         self.global_step._data = self.global_step._data + 1
-        grads = [g._data.astype(p._data.dtype, copy=False) for g, p in zip(gradients, self._parameters)]
+        grads = [g._data if g._data.dtype == p._data.dtype else g._data.astype(p._data.dtype)
+                 for g, p in zip(gradients, self._parameters)]
         return grads, lrs
 
     def construct(self, gradients: tuple[Tensor, ...]) -> tuple[bool, ...]:
