@@ -680,3 +680,16 @@ def test_repr_states_the_hyperparameters():
     text = repr(nn.SGD(list(make_params()), 0.1, momentum=0.9))
     assert text.startswith("SGD") and "learning_rate=0.1, momentum=0.9, dampening=0.0, nesterov=False" in text
     assert "beta1=0.9, beta2=0.999, eps=1e-08" in repr(nn.Adam(list(make_params())))
+
+
+def test_sgd_step_leaves_the_callers_gradients_and_old_weights_alone():
+    """SGD writes w - lr*g into a temporary of its own (out=): the gradient tuple and the array a
+    learner took from the weight before the step keep their values."""
+    w = ms.Parameter(ms.Tensor(np.array([1.0, 2.0], np.float32)), name="w")
+    old = w.asnumpy()
+    grads = (ms.Tensor(np.array([0.5, -1.0], np.float32)),)
+    nn.SGD([w], learning_rate=0.1)(grads)
+    np.testing.assert_array_equal(old, [1.0, 2.0])
+    np.testing.assert_array_equal(grads[0].asnumpy(), [0.5, -1.0])
+    np.testing.assert_allclose(w.asnumpy(), [0.95, 2.1], rtol=1e-6)
+    assert w.asnumpy().dtype == np.float32
