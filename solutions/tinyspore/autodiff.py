@@ -29,9 +29,6 @@ from .tensor import Parameter, Tensor
 
 # How many `grad` calls are running; primitives record the graph only while it is > 0.
 recording = 0
-# Every op recorded while `grad` runs, in the order the ops ran (see `backpropagate`); emptied when
-# the outermost `grad` call ends.
-tape: list[Tensor] = []
 
 
 # ----- the graph walk ---------------------------------------------------------------------------
@@ -60,29 +57,19 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     return order
 
 
-def backpropagate(roots: Sequence[Tensor], sensitivities: Sequence[np.ndarray],
-                  order: Sequence[Tensor] | None = None) -> dict[int, np.ndarray]:
-    """Gradients of `sum(sens * root)` for the leaves (inputs, weights), keyed by `id(tensor)`.
-
-    `order` lists the graph's nodes, outputs before the ops that made their inputs; by default the
-    reverse of `topological_order(roots)` (chapter 04's walk). `grad` passes the tape instead: the ops
-    in reverse of the order they ran, which is already a valid order (an op runs after the ops that
-    made its inputs), so the walk that finds the order is skipped (about a tenth of an MLP step's fixed
-    Python cost). Ops on the tape that the roots do not depend on receive no gradient and are skipped.
-    """
+def backpropagate(roots: Sequence[Tensor], sensitivities: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
+    """Gradients of `sum(sens * root)` for the leaves (inputs, weights), keyed by `id(tensor)`."""
     grads: dict[int, np.ndarray] = {}
     for root, sens in zip(roots, sensitivities):
         if root._tracked:
             key = id(root)
             grads[key] = grads[key] + sens if key in grads else sens
-    if order is None:
-        order = reversed(topological_order(roots))
-    for node in order:
+    for node in reversed(topological_order(roots)):
         backward = node._backward
         if backward is None:  # a leaf: its gradient stays in `grads` for the caller
             continue
-        # pop, not get: every use of this node has sent its gradient already (they come earlier in
-        # `order`), so nobody reads it again, and the array can be freed as soon as it is used.
+        # pop, not get: every op that uses this node came earlier in the walk and has sent its part,
+        # so nobody reads it again, and the array can be freed as soon as it is used (less memory).
         g_node = grads.pop(id(node), None)
         if g_node is None:
             continue
@@ -158,7 +145,6 @@ def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Pa
     was_tracked = [w._tracked for w in weights]
     for w in weights:
         w._tracked = True
-    start = len(tape)  # a grad inside fn of another grad walks only its own part of the tape
     try:
         recording += 1
         try:
@@ -166,12 +152,10 @@ def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Pa
         finally:
             recording -= 1
         roots = _roots(outputs, has_aux)
-        grads = backpropagate(roots, _sensitivities(roots, sens), tape[start:][::-1])
+        grads = backpropagate(roots, _sensitivities(roots, sens))
     finally:
         for w, flag in zip(weights, was_tracked):
             w._tracked = flag
-        if not recording:
-            tape.clear()
 
     def gradient_of(t: Tensor) -> np.ndarray:
         g = grads.get(id(t))

@@ -101,7 +101,6 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
                         [t if isinstance(t, Tensor) else None for t in tensors])
                     result._backward = functools.partial(backward, needs=needs) if uses_needs else backward
                     result._tracked = True
-                    autodiff.tape.append(result)
             return result
 
         # help(ops.add) and inspect.signature show the forward's own arguments, `add(x, y)`.
@@ -120,7 +119,6 @@ def _record(out: np.ndarray, inputs: Sequence[Tensor], backward: Callable) -> Te
         result._parents = tuple(inputs)
         result._backward = backward
         result._tracked = True
-        autodiff.tape.append(result)
     return result
 
 
