@@ -9,9 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 
-def best_of(candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 20,
-            clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
-    """Median seconds per call of each candidate, as measured by `clock` (wall clock by default;
+def samples_of(candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 20,
+               clock: Callable[[], float] = time.perf_counter) -> dict[str, list[float]]:
+    """Seconds of every call of each candidate, as measured by `clock` (wall clock by default;
     `time.process_time` gives CPU time, steadier on a shared machine).
 
     The candidates take turns call by call, so that a slow moment of the machine hits all of them alike.
@@ -25,7 +25,13 @@ def best_of(candidates: dict[str, Callable[[], object]], repeats: int, warmup: i
             start = clock()
             fn()
             samples[name].append(clock() - start)
-    return {name: statistics.median(times) for name, times in samples.items()}
+    return samples
+
+
+def best_of(candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 20,
+            clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
+    """Median seconds per call of each candidate (see `samples_of`)."""
+    return {name: statistics.median(times) for name, times in samples_of(candidates, repeats, warmup, clock).items()}
 
 
 def report(medians: dict[str, float], baseline: str, unit: str, target: tuple[str, float] | None = None) -> None:
