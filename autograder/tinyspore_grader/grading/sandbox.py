@@ -221,7 +221,17 @@ def _private_mounts(workdir: str, hide: list[str], applied: dict, read_only: boo
     """/tmp is a fresh tmpfs holding only the submission's copy; the hidden paths are empty mounts."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     staging = os.path.dirname(os.path.abspath(workdir))
+    # Python itself may live under /tmp (a clone of the course there, with its .venv): keep a handle on the
+    # old /tmp so those folders can be bound back, read-only, into the fresh one.
+    shadowed = _outermost([d for d in _python_dirs() if d.startswith("/tmp/")])
+    old_tmp = os.open("/tmp", os.O_PATH | os.O_DIRECTORY) if shadowed else None
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
+    for path in shadowed:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{old_tmp}/{path[len('/tmp/'):]}", path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
+    if old_tmp is not None:
+        os.close(old_tmp)
     os.mkdir("/tmp/submission", 0o755)
     _mount(workdir, "/tmp/submission", None, MS_BIND | MS_REC)
     if read_only:
@@ -239,6 +249,11 @@ def _python_dirs() -> list[str]:
     return sorted(d for d in dirs if d != "/")
 
 
+def _outermost(dirs: list[str]) -> list[str]:
+    """The folders of `dirs` not inside another one of them (site-packages inside the prefix come with it)."""
+    return [d for d in dirs if not any(d != o and d.startswith(o + "/") for o in dirs)]
+
+
 def _closed_ancestor(path: str) -> str | None:
     """The highest folder on the way to `path` that other users cannot enter (e.g. /root), if any."""
     parts = path.strip("/").split("/")
@@ -252,9 +267,7 @@ def _closed_ancestor(path: str) -> str | None:
 def _expose_python() -> None:
     """Python and its packages may live in a folder other users cannot enter (a pyenv in /root): in this
     mount namespace, that folder becomes an empty tmpfs holding only those installations, readable."""
-    needed = [d for d in _python_dirs() if _closed_ancestor(d)]
-    # Keep the outermost only (site-packages inside the prefix come with it).
-    needed = [d for d in needed if not any(d != o and d.startswith(o + "/") for o in needed)]
+    needed = _outermost([d for d in _python_dirs() if _closed_ancestor(d)])
     if not needed:
         return
     os.mkdir("/tmp/.python", 0o700)
