@@ -8,7 +8,7 @@ import os
 import re
 
 import pytest
-from conftest import CHAPTERS
+from grading_helpers import CHAPTERS
 
 from tinyspore_grader.grading import sandbox
 
@@ -50,7 +50,7 @@ def test_delegation_feedback_names_what_was_called(graded_class):
 def test_gradebook_and_other_students_are_untouched(graded_class):
     root = graded_class.root
     assert (root / "gradebook.db").exists()
-    from conftest import _hashes
+    from grading_helpers import _hashes
 
     assert _hashes(root / "submitted") == graded_class.submitted_before
     assert graded_class.scores[(CHAPTERS[1], "victim")] == graded_class.students["victim"].deserved

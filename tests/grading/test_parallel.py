@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import grade_command
+from grading_helpers import grade_command
 
 from tinyspore_grader import notebooks
 from tinyspore_grader.grading import classroom
