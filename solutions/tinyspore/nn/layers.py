@@ -96,7 +96,10 @@ class Dense(Cell):
 
     def construct(self, x: Any) -> Tensor:
         x = _as_tensor(x)
-        self._check_input(x)
+        data = x._data
+        # the checks of _check_input, in one cheap test: it runs only when something is wrong
+        if not data.ndim or data.shape[-1] != self.in_channels or data.dtype != self.weight._data.dtype:
+            self._check_input(x)
         # x @ weight^T + bias as one fused op (any leading axes), like MindSpore's MatMul + BiasAdd
         out = ops.dense(x, self.weight, self.bias if self.has_bias else None)
         if self.activation_flag:
