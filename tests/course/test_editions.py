@@ -328,15 +328,35 @@ def test_nbgrader_grades_a_chinese_submission_like_an_english_one(tmp_path):
         folder = root / "submitted" / student / chapter
         folder.mkdir(parents=True)
         (folder / f"{chapter}.ipynb").write_text(json.dumps(nb))
-    notebooks.nbgrader("autograde", chapter, "--force", "--log-level=WARN", root=root, edition="zh")
+    # The grader's own verdicts are in Chinese too: zhou hands one exercise to the engine and ends in a loop.
+    delegated = names[1]
+    nb = read_notebook(root / "submitted" / "li" / chapter / f"{chapter}.ipynb")
+    engine_name = {"sum_to_shape": "ops.sum_to_shape"}.get(delegated)
+    if engine_name:
+        for cell in nb["cells"]:
+            if is_answer_cell(cell) and nbgrader_meta(cell)["grade_id"] == delegated:
+                cell["source"] = f"from tinyspore import ops\n{delegated} = {engine_name}\n"
+        nb["cells"].append(nbformat.v4.new_code_cell("while True:\n    pass"))
+        (root / "submitted" / "zhou" / chapter).mkdir(parents=True)
+        (root / "submitted" / "zhou" / chapter / f"{chapter}.ipynb").write_text(json.dumps(nb))
+    notebooks.nbgrader("autograde", chapter, "--force", "--log-level=WARN", "--IsolatedExecute.cell_seconds=5",
+                       root=root, edition="zh")
     notebooks.nbgrader("export", f"--to={root / 'grades.csv'}", "--log-level=WARN", root=root, edition="zh")
     with open(root / "grades.csv") as fh:
         scores = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh)}
     pts = points(_en_nb(chapter))
-    assert scores == {"li": sum(pts.values()), "wang": 0.0, "zhao": sum(pts[f"{n}_test"] for n in solved)}
+    expected = {"li": sum(pts.values()), "wang": 0.0, "zhao": sum(pts[f"{n}_test"] for n in solved)}
+    if engine_name:
+        expected["zhou"] = sum(pts.values()) - pts[f"{delegated}_test"]
+    assert scores == expected
     graded = nbformat.read(root / "autograded" / "wang" / chapter / f"{chapter}.ipynb", as_version=4)
     errors = [o for c in graded.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors and all("还没有实现" in e.evalue for e in errors), [e.evalue for e in errors]
+    if engine_name:
+        graded = nbformat.read(root / "autograded" / "zhou" / chapter / f"{chapter}.ipynb", as_version=4)
+        errors = [o.evalue for c in graded.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+        assert any("这是引擎自己对这道练习的实现" in e for e in errors), errors
+        assert any(re.search(r"第 \d+ 个单元格运行超过了 5 秒；它之后的单元格都没有运行", e) for e in errors), errors
 
 
 def test_self_check_of_the_untouched_chinese_release(tmp_path, capsys):

@@ -36,6 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tinyspore.common.i18n import using
+
+from ..i18n import _
 from . import codec, sandbox, worker
 from .sandbox import Limits
 
@@ -201,26 +204,30 @@ class AnswerSession:
 
         left = self.deadline - time.monotonic()
         if self.channel is None:
-            raise GradingStop("the answer's grading process is gone")
+            raise GradingStop(_("the answer's grading process is gone"))
         if left <= 0:
-            raise GradingStop(f"the graded calls ran past {self.limits.check_seconds:g} s in total")
+            raise GradingStop(_("the graded calls ran past {seconds} s in total").format(
+                seconds=f"{self.limits.check_seconds:g}"))
         timeout = min(self.limits.call_seconds, left)
         try:
             reply = self.channel.ask(("call", name, call, case), timeout)
         except TimeoutError:
             self.close()
-            raise GradingStop(f"your {name} ran past {timeout:g} s on one case (an endless loop?)") from None
+            raise GradingStop(_("your {name} ran past {seconds} s on one case (an endless loop?)").format(
+                name=name, seconds=f"{timeout:g}")) from None
         except (EOFError, OSError):
             self.close()
-            raise GradingStop(f"your {name} crashed its process (it exited or was killed) on one case") from None
+            raise GradingStop(_("your {name} crashed its process (it exited or was killed) on one case").format(
+                name=name)) from None
         except codec.CodecError as error:
             self.close()
-            raise GradingStop(f"your {name} sent back something the grader cannot read ({error})") from None
+            raise GradingStop(_("your {name} sent back something the grader cannot read ({error})").format(
+                name=name, error=error)) from None
         if not isinstance(reply, dict) or not 1 <= len(reply) <= 2:
-            raise GradingStop("the grading worker sent a malformed reply")
+            raise GradingStop(_("the grading worker sent a malformed reply"))
         changed = reply.pop("changed", {})
         if len(reply) != 1 or not isinstance(changed, dict):
-            raise GradingStop("the grading worker sent a malformed reply")
+            raise GradingStop(_("the grading worker sent a malformed reply"))
         _show_changes(case, changed)
         (kind, value), = reply.items()
         if kind == "ok":
@@ -230,12 +237,15 @@ class AnswerSession:
         if kind == "not_implemented":
             raise NotImplementedError()
         if kind == "forbidden" and isinstance(value, list):
-            label = str(value[0]) if value else "a forbidden function"
-            what = ("the check's reference answer" if label.startswith("tinyspore_grader.")
-                    else "the engine's own implementation of this exercise")
-            raise ForbiddenUse(f"your {name} calls {label}, {what}, which a graded answer may not use: "
-                               "write it yourself.")
-        raise GradingStop("the grading worker sent a malformed reply")
+            label = str(value[0]) if value else _("a forbidden function")
+            if label.startswith("tinyspore_grader."):
+                text = _("your {name} calls {label}, the check's reference answer, which a graded answer may not "
+                         "use: write it yourself.")
+            else:
+                text = _("your {name} calls {label}, the engine's own implementation of this exercise, which a "
+                         "graded answer may not use: write it yourself.")
+            raise ForbiddenUse(text.format(name=name, label=label))
+        raise GradingStop(_("the grading worker sent a malformed reply"))
 
     def close(self) -> None:
         if self.channel is not None:
@@ -407,21 +417,25 @@ class NotebookRun:
                 try:
                     reply = cells_channel.ask(("cell", _source(cell)), timeout)
                 except TimeoutError:
-                    what = (f"cell {number} ran past {timeout:g} s" if timeout == limits.cell_seconds
-                            else f"the notebook ran past {limits.notebook_seconds:g} s in cell {number}")
-                    stopped = f"{what}; the cells after it did not run"
+                    with using(self.lang):
+                        stopped = (_("cell {number} ran past {seconds} s; the cells after it did not run").format(
+                            number=number, seconds=f"{timeout:g}") if timeout == limits.cell_seconds else
+                            _("the notebook ran past {seconds} s in cell {number}; the cells after it did not "
+                              "run").format(number=number, seconds=f"{limits.notebook_seconds:g}"))
                     cell["outputs"].append(_error("CellTimeoutError", stopped))
                     cells_channel.kill()
                     continue
                 except (EOFError, OSError):
-                    stopped = (f"the kernel died in cell {number} (it exited or was killed); "
-                               "the cells after it did not run")
+                    with using(self.lang):
+                        stopped = _("the kernel died in cell {number} (it exited or was killed); the cells after it "
+                                    "did not run").format(number=number)
                     cell["outputs"].append(_error("DeadKernelError", stopped))
                     cells_channel.kill()
                     continue
                 except codec.CodecError as error:
-                    stopped = (f"cell {number} sent output the grader cannot read ({error}); "
-                               "the cells after it did not run")
+                    with using(self.lang):
+                        stopped = _("cell {number} sent output the grader cannot read ({error}); the cells after it "
+                                    "did not run").format(number=number, error=error)
                     cell["outputs"].append(_error("WorkerError", stopped))
                     cells_channel.kill()
                     continue
@@ -431,7 +445,9 @@ class NotebookRun:
                     if output is not None:
                         cell["outputs"].append(output)
                 if isinstance(reply, dict) and reply.get("flooded"):
-                    note = f"cell {number} printed more than {limits.output_chars} characters; the rest was cut"
+                    with using(self.lang):
+                        note = _("cell {number} printed more than {chars} characters; the rest was cut").format(
+                            number=number, chars=limits.output_chars)
                     cell["outputs"].append(_stream(f"\n[{note}]\n", "stderr"))
                     self.report.append(note)
             if stopped:
@@ -475,21 +491,20 @@ class NotebookRun:
             entry = exported.get(name) if isinstance(exported, dict) else None
             loaded = session.loaded.get(name) if isinstance(session.loaded, dict) else None
             if stopped is not None:
-                return Unavailable(f"nothing: {stopped}")
+                return Unavailable(_("nothing: {reason}").format(reason=stopped))
             if not isinstance(entry, dict) or entry.get("kind") == "missing":
                 return None
             if entry.get("kind") == "unpicklable":
-                return Unavailable(f"an object the grader could not copy out of the notebook ({entry.get('error')})")
+                return Unavailable(_("an object the grader could not copy out of the notebook ({error})").format(
+                    error=entry.get("error")))
             if isinstance(loaded, dict) and loaded.get("callable") is True:
                 return RemoteAnswer(name, session)
             if isinstance(loaded, dict):
                 return Unavailable(str(loaded.get("describe", "not a function"))[:300])
-            return Unavailable("an object the grader could not load")
+            return Unavailable(_("an object the grader could not load"))
 
         out = io.StringIO()
         try:
-            from tinyspore.common.i18n import using
-
             with contextlib.redirect_stdout(out), using(self.lang):
                 exec(compile(source, f"<test cell {number}>", "exec"), {"__builtins__": builtins}, _Names(resolve))  # noqa: S102
             if out.getvalue():
