@@ -47,8 +47,13 @@ def venv_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.pop("PYTHONHOME", None)
     env["VIRTUAL_ENV"] = str(VENV)
-    env["PATH"] = os.pathsep.join([str(BIN), *[p for p in env.get("PATH", "").split(os.pathsep) if p]])
+    env["PATH"] = _prepend(str(BIN), env.get("PATH", ""))
     return env
+
+
+def _prepend(first: str, paths: str) -> str:
+    """A search path (PATH, JUPYTER_CONFIG_PATH) with `first` in front of the non-empty entries of `paths`."""
+    return os.pathsep.join([first, *[p for p in paths.split(os.pathsep) if p]])
 
 
 def _run(*args: str | Path, env: dict[str, str] | None = None, **kwargs) -> int:
@@ -113,8 +118,7 @@ def lab_config(mode: str) -> Path:
 def lab_env(mode: str = "learner", base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment `dev.py lab` starts JupyterLab with (tests/test_lab.py and the browser test use it)."""
     env = venv_env(base)
-    paths = [str(lab_config(mode)), *[p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]]
-    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(paths)
+    env["JUPYTER_CONFIG_PATH"] = _prepend(str(lab_config(mode)), env.get("JUPYTER_CONFIG_PATH", ""))
     return env
 
 
@@ -151,16 +155,17 @@ def lab(extra: list[str]) -> int:
     lang, extra = _lang(extra)
     mode = "instructor" if "--instructor" in extra else "learner"
     extra = [a for a in extra if a != "--instructor"]
+    setup()
     if lang != "en" and mode == "learner":
-        setup()
         _say("在 JupyterLab 中打开中文版课程（course/zh/）；有浏览器时会自动打开，否则请打开 JupyterLab 在下面打印的 "
              "http://127.0.0.1:8888/lab?token=... 地址（按 Ctrl-C 停止）")
-        return _run(*lab_argv(PYTHON, extra, mode=mode, notebook_dir=EDITIONS[lang]), env=lab_env(mode))
-    setup()
-    _say(f"opening the {'whole repo for the instructor' if mode == 'instructor' else 'course'} in JupyterLab; "
-         "a browser opens by itself where there is one, otherwise open the http://127.0.0.1:8888/lab?token=... "
-         "address that JupyterLab prints below (Ctrl-C to stop)")
-    return _run(*lab_argv(PYTHON, extra, mode=mode), env=lab_env(mode))
+        folder = EDITIONS[lang]
+    else:
+        _say(f"opening the {'whole repo for the instructor' if mode == 'instructor' else 'course'} in JupyterLab; "
+             "a browser opens by itself where there is one, otherwise open the http://127.0.0.1:8888/lab?token=... "
+             "address that JupyterLab prints below (Ctrl-C to stop)")
+        folder = None
+    return _run(*lab_argv(PYTHON, extra, mode=mode, notebook_dir=folder), env=lab_env(mode))
 
 
 def test(extra: list[str]) -> int:
