@@ -51,12 +51,7 @@ def solutions_dir(edition: str = "en") -> Path:
 
 def course_dir(edition: str = "en") -> Path:
     """Where the edition's learner notebooks live (nbgrader's release directory)."""
-    return notebooks.COURSE if edition == "en" else notebooks.COURSE / edition
-
-
-def config_dir(edition: str = "en") -> Path:
-    """The nbgrader course root of the edition, whose nbgrader_config.py nbgrader reads."""
-    return notebooks.AUTOGRADER_DIR if edition == "en" else notebooks.AUTOGRADER_DIR / edition
+    return notebooks.release_dir(edition)
 
 
 def text_path(chapter: str, edition: str) -> Path:

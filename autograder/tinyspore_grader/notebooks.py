@@ -107,6 +107,11 @@ def course_root(edition: str = "en") -> Path:
     return AUTOGRADER_DIR if edition == "en" else AUTOGRADER_DIR / edition
 
 
+def release_dir(edition: str = "en") -> Path:
+    """The edition's learner notebooks, nbgrader's release directory (English: course/, Chinese: course/zh/)."""
+    return COURSE if edition == "en" else COURSE / edition
+
+
 def nbgrader_command(*args: str) -> list[str]:
     """`python -m nbgrader ...` with our config file (nbgrader reads nbgrader_config.py from its cwd)."""
     return [sys.executable, "-m", "nbgrader", *args]
@@ -144,7 +149,7 @@ def generate_assignment(chapter: str, *, root: Path | None = None, source: Path 
         with tempfile.TemporaryDirectory(prefix="tinyspore-release-") as tmp:
             staged = Path(tmp) / "release"
             generate_assignment(chapter, root=Path(tmp), source=source, release=staged, quiet=quiet, edition=edition)
-            _replace_chapters(staged, release or (COURSE if edition == "en" else COURSE / edition))
+            _replace_chapters(staged, release or release_dir(edition))
         return
     args = ["generate_assignment", chapter, "--force",
             f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{Path(root) / 'gradebook.db'}"]
