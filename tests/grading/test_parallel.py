@@ -4,6 +4,8 @@ the one client, and `nbgrader export` / `generate_feedback` follow as usual."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import subprocess
@@ -11,11 +13,12 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 from grading_helpers import grade_command
 
 from tinyspore_grader import notebooks
-from tinyspore_grader.grading import classroom
+from tinyspore_grader.grading import classroom, executor, parallel, sandbox
 
 CHAPTER = "01_tensors"
 
@@ -92,3 +95,61 @@ def test_grade_rejects_bad_arguments():
     done = subprocess.run([sys.executable, "-m", "tinyspore_grader", "grade", CHAPTER, "--workers", "0"],
                           capture_output=True, text=True)
     assert done.returncode != 0 and "--workers must be at least 1" in done.stderr
+
+
+class _ExitsWhenUnpickled:
+    """Stands for a grading process that dies: unpickling this request ends the process at once."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_a_grading_process_that_fails_or_dies_costs_only_its_own_notebook(small_class):
+    """The grade command's grading processes (forked from the warm fork server): an error or the death of one
+    fails that notebook's result with a message naming it, and the next notebook gets a fresh process."""
+    root, _ = small_class
+    nb, _ = classroom.submission(root, CHAPTER, "correct")
+    good = json.dumps(nb)
+    zyg = executor.Zygote()
+    runner = parallel._Local(1, zyg)
+    try:
+        broken = runner.submit("not a notebook", {}, sandbox.Limits(), "broken")
+        dying = runner.submit(good, {}, _ExitsWhenUnpickled(), "dying")
+        fine = runner.submit(good, {}, sandbox.Limits(), CHAPTER)
+        with pytest.raises(RuntimeError, match="grading broken failed in grading process .*NotJSONError"):
+            broken.result()
+        with pytest.raises(RuntimeError, match="grading process .* died while grading dying"):
+            dying.result()
+        graded, report = fine.result()
+    finally:
+        runner.close()
+        zyg.stop()
+    assert report == []
+    tests = [c for c in nbformat.reads(graded, as_version=4).cells
+             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
+    assert tests and all(c.outputs for c in tests)
+    assert not [o for c in tests for o in c.outputs if o.output_type == "error"]
+
+
+def test_gradebooks_share_one_engine_only_within_the_grade_command(tmp_path, monkeypatch):
+    """`grade` lets nbgrader's Gradebooks share one SQLAlchemy engine (its compiled SQL is kept); each Gradebook
+    still commits and closes as nbgrader does, and nbgrader is left as it was afterwards."""
+    import nbgrader.api
+    from nbgrader.api import Gradebook
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")  # alembic
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    original = nbgrader.api.create_engine
+    with parallel._one_engine_per_database():
+        with Gradebook(url) as first:
+            engine = first.engine
+            first.add_student("ann")
+        with Gradebook(url) as second:
+            assert second.engine is engine
+            assert second.find_student("ann").id == "ann"  # the first one's commit, read through a new connection
+            second.add_student("bob")
+    assert nbgrader.api.create_engine is original
+    with Gradebook(url) as after:
+        assert after.engine is not engine
+        assert sorted(s.id for s in after.students) == ["ann", "bob"]

@@ -58,40 +58,70 @@ class ForbiddenUse(GradingStop):
 
 # ----- the fork server ----------------------------------------------------------------------------------------
 class Zygote:
-    """One warm fork server (a child process of this grader), started on first use."""
+    """One warm fork server (a child process of this grader), started on first use.
 
-    def __init__(self) -> None:
+    `Zygote(attach=SOCKET)` uses a fork server another process started: the grading processes of
+    `python -m tinyspore_grader grade`, themselves forked from it, ask it for their workers.
+    """
+
+    def __init__(self, attach: str | None = None) -> None:
         self.process: subprocess.Popen | None = None
         self.lock = threading.Lock()
         self.dir = None
-        self.path = None
+        self.path = attach
+        self.ready = attach is not None
+
+    def launch(self) -> None:
+        """Start the fork server's process (its imports take a few seconds); `start` waits until it is ready."""
+        with self.lock:
+            self._launch()
+
+    def _launch(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            return
+        sandbox.STATE.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.dir = tempfile.mkdtemp(prefix="zygote-", dir=sandbox.STATE)
+        os.chmod(self.dir, 0o700)
+        self.path = os.path.join(self.dir, "socket")
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   MPLBACKEND="module://matplotlib_inline.backend_inline", PYTHONHASHSEED="0")
+        self.ready = False
+        self.process = subprocess.Popen([sys.executable, "-m", "tinyspore_grader.grading.zygote", self.path],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
 
     def start(self) -> None:
         with self.lock:
-            if self.process is not None and self.process.poll() is None:
-                return
-            sandbox.STATE.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self.dir = tempfile.mkdtemp(prefix="zygote-", dir=sandbox.STATE)
-            os.chmod(self.dir, 0o700)
-            self.path = os.path.join(self.dir, "socket")
-            env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                       MPLBACKEND="module://matplotlib_inline.backend_inline", PYTHONHASHSEED="0")
-            self.process = subprocess.Popen([sys.executable, "-m", "tinyspore_grader.grading.zygote", self.path],
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+            if self.ready and (self.process is None or self.process.poll() is None):
+                return  # attached, or running
+            if self.process is None or self.process.poll() is not None:
+                self._launch()
             line = self.process.stdout.readline()
             if line.strip() != b"ready":
                 raise RuntimeError("the grading fork server did not start (see the messages above)")
+            self.ready = True
 
-    def spawn(self, role: str, uid: int, workdir: str, limits: Limits) -> Channel:
+    def _connect(self, request: dict) -> tuple[socket.socket, dict]:
         self.start()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(30)
         sock.connect(self.path)
-        worker.request(sock, {"role": role, "uid": uid, "workdir": workdir, "limits": limits})
+        worker.request(sock, request)
         hello = codec.read(sock)
         if not isinstance(hello, dict) or not isinstance(hello.get("pid"), int):
-            raise RuntimeError(f"a grading worker failed to start: {hello!r}")
+            sock.close()
+            raise RuntimeError(f"a grading {request['role']} process failed to start: {hello!r}")
+        return sock, hello
+
+    def spawn(self, role: str, uid: int, workdir: str, limits: Limits) -> Channel:
+        sock, hello = self._connect({"role": role, "uid": uid, "workdir": workdir, "limits": limits})
         return Channel(sock, hello["pid"])
+
+    def grader(self) -> GraderChannel:
+        """A trusted grading process forked from this server (not confined: it runs no submission's code, it
+        grades them, asking this same server for their workers)."""
+        sock, hello = self._connect({"role": "grader", "uid": None, "workdir": None, "limits": None})
+        sock.settimeout(None)
+        return GraderChannel(sock, hello["pid"])
 
     def stop(self) -> None:
         with self.lock:
@@ -102,6 +132,7 @@ class Zygote:
                 if self.process.poll() is None:
                     self.process.kill()
                 self.process = None
+                self.ready = False
             if self.dir:
                 shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -117,6 +148,78 @@ def zygote() -> Zygote:
         _ZYGOTE = Zygote()
         atexit.register(_ZYGOTE.stop)
     return _ZYGOTE
+
+
+class GraderChannel:
+    """The connection to one grading process forked from the fork server (see `serve_grader`)."""
+
+    def __init__(self, sock: socket.socket, pid: int) -> None:
+        self.sock, self.pid = sock, pid
+
+    def grade(self, nb_json: str, files: dict[str, bytes], limits: Limits, name: str) -> tuple[str, list[str]]:
+        """Grade one prepared notebook there: (notebook JSON, report)."""
+        try:
+            worker.request(self.sock, ("grade", nb_json, files, limits, name))
+            reply = codec.read(self.sock)
+        except (EOFError, OSError) as error:
+            raise RuntimeError(f"grading process {self.pid} died while grading {name} ({error})") from None
+        if isinstance(reply, dict) and isinstance(reply.get("notebook"), bytes) and isinstance(reply.get("report"),
+                                                                                              list):
+            return reply["notebook"].decode("utf-8"), [str(line) for line in reply["report"]]
+        if isinstance(reply, dict) and isinstance(reply.get("error"), str):
+            raise RuntimeError(f"grading {name} failed in grading process {self.pid}: {reply['error']}")
+        raise RuntimeError(f"grading process {self.pid} sent a malformed reply for {name}")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+def serve_grader(sock: socket.socket, zygote_path: str) -> None:
+    """A grading process forked from the fork server: grade each notebook sent, until the connection closes.
+
+    The requests come from the grade command (the trusted process that asked for this one); the replies are
+    plain data through the codec: the graded notebook's JSON and the notes on limits hit.
+    """
+    import traceback
+
+    zyg = Zygote(attach=zygote_path)
+    while True:
+        try:
+            kind, nb_json, files, limits, name = worker.receive(sock)
+        except EOFError:
+            return
+        if kind != "grade":
+            raise ValueError(f"a grading process got an unknown request {kind!r}")
+        try:
+            graded, report = grade_files(nb_json, files, limits, name, zyg)
+            codec.send(sock, {"notebook": graded.encode("utf-8"), "report": list(report)})
+        except Exception as error:  # noqa: BLE001 - reported to the grade command, which grades it again there
+            lines = traceback.format_exc().splitlines()[-6:]
+            codec.send(sock, {"error": f"{type(error).__name__}: {error}\n" + "\n".join(lines)})
+
+
+def grade_files(nb_json: str, files: dict[str, bytes], limits: Limits, name: str,
+                zyg: Zygote | None = None) -> tuple[str, list[str]]:
+    """Execute one prepared notebook (JSON) whose folder holds `files` (path -> bytes); (notebook JSON, report).
+
+    The folder is written to a temporary directory first (paths outside it are never written)."""
+    import nbformat
+
+    nb = nbformat.reads(nb_json, as_version=4)
+    folder = tempfile.mkdtemp(prefix="tinyspore-grade-")
+    try:
+        for relative, data in files.items():
+            target = os.path.join(folder, relative)
+            if not os.path.abspath(target).startswith(folder + os.sep):
+                continue  # a path outside the folder: never written
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as fh:
+                fh.write(data)
+        nb, report = execute_notebook(nb, folder, limits, name=name, zyg=zyg)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return nbformat.writes(nb), report
 
 
 class Channel:

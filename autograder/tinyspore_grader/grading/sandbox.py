@@ -297,6 +297,11 @@ def _hide(path: str, applied: dict) -> None:
             raise
 
 
+def die_with_parent() -> None:
+    """This process is killed when its parent dies (a grading process when its fork server stops)."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def reaper() -> None:
     """Adopt orphans (their parent died): the zygote reaps them, so no zombie holds a slot's process count."""
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)

@@ -58,8 +58,18 @@ class _Pristine:
 PRISTINE = _Pristine()
 
 
+# The course tools in tinyspore_grader that neither a submission nor a grading process uses (the command line,
+# building and releasing chapters, the self-check, the editions, nbgrader's side of grading). The zygote does not
+# import them: together they cost it about 2 s (nbgrader, jupytext, nbclient) on every start.
+TOOLING = ("tinyspore_grader.__main__", "tinyspore_grader.notebooks", "tinyspore_grader.selfcheck",
+           "tinyspore_grader.editions", "tinyspore_grader.messages", "tinyspore_grader.distribution",
+           "tinyspore_grader.grading.parallel", "tinyspore_grader.grading.preprocessor",
+           "tinyspore_grader.grading.classroom")
+
+
 def warm_up() -> None:
-    """Import what notebooks use and every check module (the zygote calls this once)."""
+    """Import what notebooks use, every check module, and what the grading processes forked from the zygote
+    use (the zygote calls this once)."""
     import importlib
     import pkgutil
 
@@ -68,6 +78,7 @@ def warm_up() -> None:
     matplotlib.use("module://matplotlib_inline.backend_inline")
     import matplotlib.pyplot  # noqa: F401
     import matplotlib_inline.backend_inline  # noqa: F401
+    import nbformat  # noqa: F401 - the grading processes read and write notebooks
     from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
 
     import tinyspore
@@ -76,6 +87,8 @@ def warm_up() -> None:
 
     for package in (tinyspore, tinyspore_grader):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if info.name in TOOLING:
+                continue
             with contextlib.suppress(Exception):
                 importlib.import_module(info.name)
     for name in ("sklearn.datasets", "sklearn.model_selection", "scipy", "tqdm", "cloudpickle"):

@@ -7,6 +7,11 @@ It listens on a Unix socket in a directory only its owner can enter (workers, wh
 in their own mount namespace, cannot reach it), and stops when its standard input closes (the grader died).
 A request is a pickle from the trusted grader: (role, uid, workdir, limits). The forked child confines
 itself (`sandbox.confine`), says hello with its pid, and serves its role (`worker.serve`) on the connection.
+
+Role "grader" is the exception: a trusted grading process for `python -m tinyspore_grader grade`, not confined
+(it never runs a submission's code: it grades submissions, as `executor.serve_grader`, and asks this server
+for their workers). Forked from here, it starts with everything imported, in a process no submission has ever
+touched: the grade command's grading processes cost no interpreter start and no imports of their own.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import socket
 import struct
 import sys
 
-from . import codec, sandbox, worker
+from . import codec, sandbox, skip_iri_grammar, worker
 
 
 def _reap() -> None:
@@ -32,10 +37,12 @@ def _reap() -> None:
             return
 
 
-def _child(conn: socket.socket, listener: socket.socket, request: dict) -> None:
+def _child(conn: socket.socket, listener: socket.socket, request: dict, path: str) -> None:
     try:
         listener.close()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        if request["role"] == "grader":
+            _grader(conn, path)
         applied = sandbox.confine(request["uid"], request["workdir"], request["limits"], keep_fds=(conn.fileno(),),
                                   read_only=request["role"] == "answer")
         codec.send(conn, {"pid": os.getpid(), "uid": applied["uid"], "namespaces": applied["namespaces"],
@@ -50,7 +57,17 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict) -> None:
         os._exit(0)
 
 
+def _grader(conn: socket.socket, path: str) -> None:
+    from . import executor
+
+    sandbox.die_with_parent()
+    codec.send(conn, {"pid": os.getpid()})
+    executor.serve_grader(conn, path)
+    os._exit(0)
+
+
 def main(path: str) -> None:
+    skip_iri_grammar()
     worker.warm_up()
     sandbox.reaper()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -77,7 +94,7 @@ def main(path: str) -> None:
             continue
         pid = os.fork()
         if pid == 0:
-            _child(conn, listener, request)
+            _child(conn, listener, request, path)
         conn.close()
 
 
