@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import threads, workspace
 from ..tensor import Tensor
 from .primitives import primitive
 
@@ -100,13 +101,23 @@ def resolve_padding(op: str, pad_mode: str, padding: Any, spatial: tuple[int, in
 
 def _pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
     """x (N, C, H, W) with `pads` rows/columns of `value` around its last two axes (x itself if none)."""
-    top, bottom, left, right = pads
     if not any(pads):
         return x
     n, c, h, w = x.shape
-    out = np.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
-    out[:, :, top:top + h, left:left + w] = x
+    out = workspace.empty((n, c, h + pads[0] + pads[1], w + pads[2] + pads[3]), x.dtype)
+    _pad_into(out, x, pads, value)
     return out
+
+
+def _pad_into(out: np.ndarray, x: np.ndarray, pads: Pads, value: float = 0.0) -> None:
+    """Write x into the middle of `out` and `value` into the border of `pads` around it."""
+    top, bottom, left, right = pads
+    h, w = x.shape[2:]
+    out[:, :, :top] = value
+    out[:, :, top + h:] = value
+    out[:, :, top:top + h, :left] = value
+    out[:, :, top:top + h, left + w:] = value
+    out[:, :, top:top + h, left:left + w] = x
 
 
 def _unpad(xp: np.ndarray, pads: Pads) -> np.ndarray:
@@ -128,20 +139,28 @@ def _windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], d
 
 
 def im2col(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-           grid: tuple[int, int]) -> np.ndarray:
-    """Every window of the padded xp (N, C, Hp, Wp) as one column: (N, C*kh*kw, gh*gw), in one copy.
+           grid: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
+    """Every window of the padded xp (N, C, Hp, Wp) as one column: (N, C*kh*kw, gh*gw), in one copy
+    (into `out`, a C-contiguous array of that size, when given).
 
     Rows are ordered (channel, kh, kw), like the columns of a weight (O, C, kh, kw) reshaped to (O, C*kh*kw).
     """
     n, c = xp.shape[:2]
-    return _windows(xp, kernel, stride, dilation, grid).reshape(n, c * kernel[0] * kernel[1], grid[0] * grid[1])
+    windows = _windows(xp, kernel, stride, dilation, grid)
+    cols = workspace.empty(windows.shape, xp.dtype) if out is None else out.reshape(windows.shape)
+    np.copyto(cols, windows)
+    return cols.reshape(n, c * kernel[0] * kernel[1], grid[0] * grid[1])
 
 
 def col2im(cols: np.ndarray, shape: tuple, kernel: tuple[int, int], stride: tuple[int, int],
-           dilation: tuple[int, int], grid: tuple[int, int]) -> np.ndarray:
+           dilation: tuple[int, int], grid: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
     """The reverse of im2col for gradients: add every entry of cols (N, C*kh*kw, gh*gw) back onto
-    the pixel of an array of `shape` (N, C, Hp, Wp) it was read from; overlapping windows add up."""
-    out = np.zeros(shape, dtype=cols.dtype)
+    the pixel of an array of `shape` (N, C, Hp, Wp) it was read from; overlapping windows add up.
+    (Into `out`, a C-contiguous array of `shape`, when given: it is zeroed first.)"""
+    if out is None:
+        out = workspace.zeros(shape, cols.dtype)
+    else:
+        out.fill(0)
     taps = _windows(out, kernel, stride, dilation, grid, writeable=True)
     cols = cols.reshape(taps.shape)
     for p in range(kernel[0]):  # a loop over kernel taps, each one adding all windows at once
@@ -179,25 +198,49 @@ def convolution(x, weight, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), gr
     wide = stride[1] == 1 and wo < w + pads[2] + pads[3]
     grid = (ho, w + pads[2] + pads[3] if wide else wo)
     pads = (pads[0], pads[1] + wide, pads[2], pads[3])
-    xp = _pad(x, pads)
-    k = cg * kh * kw
-    cols = im2col(xp, (kh, kw), stride, dilation, grid).reshape(n, group, k, grid[0] * grid[1])
-    w_mat = weight.reshape(group, o // group, k)
-    out = np.matmul(w_mat, cols).reshape(n, o, *grid)  # (G, Og, K) @ (N, G, K, L): already NCHW order
-    if wide:
-        out = np.ascontiguousarray(out[..., :wo])
+    hp, wp = h + pads[0] + pads[1], w + pads[2] + pads[3]
+    k, og, positions = cg * kh * kw, o // group, grid[0] * grid[1]
+    w_mat = weight.reshape(group, og, k)
+    xp = workspace.empty((n, c, hp, wp), x.dtype) if any(pads) else x
+    cols = workspace.empty((n, group, k, positions), x.dtype)
+    full = workspace.empty((n, group, og, positions), x.dtype)  # the output on the (maybe wide) grid
+    out = workspace.empty((n, o, ho, wo), x.dtype) if wide else full.reshape(n, o, ho, wo)
+
+    def forward_images(start, stop):  # images start..stop-1 (threads.over_batch may split the batch)
+        if xp is not x:
+            _pad_into(xp[start:stop], x[start:stop], pads)
+        im2col(xp[start:stop], (kh, kw), stride, dilation, grid, out=cols[start:stop])
+        np.matmul(w_mat, cols[start:stop], out=full[start:stop])  # (G, Og, K) @ (N, G, K, L): NCHW order
+        if wide:
+            np.copyto(out[start:stop], full[start:stop].reshape(-1, o, *grid)[..., :wo])
+
+    threads.over_batch(n, cols.size + full.size, forward_images)
+    del full
 
     def backward(g, needs=(True, True)):
-        if wide:  # back onto the wide grid, with zeros in the garbage columns
-            g = np.concatenate([g, np.zeros((n, o, ho, grid[1] - wo), g.dtype)], axis=3)
-        g = np.ascontiguousarray(g).reshape(n, group, o // group, grid[0] * grid[1])
-        # dW[o, k] = sum over images n and positions l of g[n, o, l] * cols[n, k, l]
-        gw = np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(weight.shape) if needs[1] else None
-        if not needs[0]:
-            return None, gw
-        # dcols = W^T g, then col2im sends each column entry back to the pixel it was read from
-        gcols = np.matmul(w_mat.swapaxes(-1, -2), g)
-        return _unpad(col2im(gcols, xp.shape, (kh, kw), stride, dilation, grid), pads), gw
+        g_full = workspace.empty((n, group, og, positions), g.dtype) if wide else None
+        per_image = workspace.empty((n, group, og, k), g.dtype) if needs[1] else None
+        gcols = workspace.empty((n, group, k, positions), g.dtype) if needs[0] else None
+        gxp = workspace.empty((n, c, hp, wp), g.dtype) if needs[0] else None
+
+        def backward_images(start, stop):
+            if wide:  # back onto the wide grid, with zeros in the garbage columns
+                g_wide = g_full[start:stop].reshape(-1, o, *grid)
+                g_wide[..., :wo] = g[start:stop]
+                g_wide[..., wo:] = 0
+                g_part = g_full[start:stop]
+            else:
+                g_part = np.ascontiguousarray(g[start:stop]).reshape(-1, group, og, positions)
+            if needs[1]:  # dW[o, k] = sum over images n and positions l of g[n, o, l] * cols[n, k, l]
+                np.matmul(g_part, cols[start:stop].swapaxes(-1, -2), out=per_image[start:stop])
+            if needs[0]:  # dcols = W^T g, then col2im sends each column entry back to the pixel it was read from
+                np.matmul(w_mat.swapaxes(-1, -2), g_part, out=gcols[start:stop])
+                col2im(gcols[start:stop], gxp[start:stop].shape, (kh, kw), stride, dilation, grid,
+                       out=gxp[start:stop])
+
+        threads.over_batch(n, cols.size * (needs[0] + needs[1]) + g.size, backward_images)
+        gw = per_image.sum(axis=0).reshape(weight.shape) if needs[1] else None  # summed once all images are done
+        return (_unpad(gxp, pads) if needs[0] else None), gw
 
     return out, backward
 
@@ -262,8 +305,9 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, pad_mode:
 def max_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), ceil_mode=False):
     """Largest value of each window of x (N, C, H, W); padding never wins (it is -inf).
 
-    Backward: each window's gradient goes to its argmax (the first tap in row-major order on ties);
-    where windows overlap, a pixel that is the maximum of several windows receives the sum.
+    Backward: each window's gradient goes to its argmax (the first tap in row-major order on ties; a
+    NaN counts as the maximum, as in np.argmax); where windows overlap, a pixel that is the maximum of
+    several windows receives the sum.
     """
     h, w = x.shape[2:]
     ho = output_size(h, kernel[0], stride[0], dilation[0], pads[0], pads[1], ceil_mode)
@@ -272,24 +316,51 @@ def max_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)
     lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     xp = _pad(x, pads, lowest)
     taps = [_tap(xp, p, q, stride, dilation, (ho, wo)) for p in range(kernel[0]) for q in range(kernel[1])]
-    # One pass per kernel tap (never per pixel): the running maximum of all windows at once.
-    out = xp[taps[0]].copy()
-    for tap in taps[1:]:
-        np.maximum(out, xp[tap], out=out)
-    # Windows that do not overlap send gradients to distinct pixels: write instead of accumulate.
+    # One pass per kernel tap (never per pixel): the running maximum of all windows at once, and which
+    # tap holds it. A later tap takes over only when strictly greater, so on ties the first one keeps it,
+    # and the last tap to take over is the largest index: winner = max over taps of (tap index if it took over).
+    out = workspace.empty((*x.shape[:2], ho, wo), x.dtype)
+    index_type = np.uint8 if len(taps) < 256 else np.int32
+    winner = np.zeros(out.shape, index_type)
+
+    def forward_images(start, stop):  # images start..stop-1 (threads.over_batch may split the batch)
+        part, best = xp[start:stop], out[start:stop]
+        took_over = np.empty(best.shape, bool)
+        candidate = np.empty(best.shape, index_type)
+        np.copyto(best, part[taps[0]])
+        for i, tap in enumerate(taps[1:], 1):
+            np.greater(part[tap], best, out=took_over)
+            np.maximum(best, part[tap], out=best)
+            np.multiply(took_over, index_type(i), out=candidate)
+            np.maximum(winner[start:stop], candidate, out=winner[start:stop])
+
+    threads.over_batch(x.shape[0], xp.size + 3 * out.size, forward_images)
+    if x.dtype.kind == "f":
+        nan = np.isnan(out)  # NaN compares false with everything: point those windows at their first NaN
+        if nan.any():
+            for i in range(len(taps) - 1, -1, -1):
+                winner[nan & np.isnan(xp[taps[i]])] = i
+    # Windows that do not overlap send gradients to distinct pixels: write instead of accumulate, and
+    # when they also tile the padded input exactly, every pixel is written once: no zero-filling.
     disjoint = all(s >= (k - 1) * d + 1 for s, k, d in zip(stride, kernel, dilation))
+    tiled = disjoint and stride == kernel and ho * kernel[0] == xp.shape[2] and wo * kernel[1] == xp.shape[3]
+    shape = xp.shape
+    del xp  # the backward needs only `winner`, not the input
 
     def backward(g):
-        gxp = np.zeros(xp.shape, dtype=g.dtype)
-        unclaimed = np.ones(out.shape, dtype=bool)  # windows whose maximum has not been found yet
-        for tap in taps:
-            hit = xp[tap] == out
-            hit &= unclaimed  # on ties only the first maximal tap takes the gradient
-            unclaimed ^= hit
-            if disjoint:
-                np.multiply(g, hit, out=gxp[tap])
-            else:
-                gxp[tap] += g * hit
+        gxp = workspace.empty(shape, g.dtype)
+
+        def backward_images(start, stop):
+            part, g_part, won = gxp[start:stop], g[start:stop], winner[start:stop]
+            if not tiled:
+                part.fill(0)
+            for i, tap in enumerate(taps):
+                if disjoint:
+                    np.multiply(g_part, won == i, out=part[tap])
+                else:
+                    part[tap] += g_part * (won == i)
+
+        threads.over_batch(shape[0], gxp.size + 2 * g.size, backward_images)
         return (_unpad(gxp, pads),)
 
     return out, backward
