@@ -6,11 +6,13 @@
 Modules in the order the course teaches them: `tensor` (Tensor, Parameter), `ops` (primitives with
 their backward rules, the functional API), `autodiff` (grad, value_and_grad, GradOperation), `nn`
 (Cell, layers, losses, optimizers), `dataset`, `train` (Model, callbacks, checkpoints).
+Speed machinery, each explained where it lives: `workspace` (big arrays on recycled memory), `threads`
+(a big op split over the batch), `allocator` (an opt-in malloc setting).
 """
 
 # isort: skip_file
 # (The order is the course's: Tensor first, then what is built on it.)
-from . import allocator, dtype
+from . import allocator, dtype, threads, workspace
 from .dtype import (bool_, double, float16, float32, float64, float_, half, int8, int16, int32, int64, int_,
                     single, uint8, uint16, uint32, uint64)
 from .tensor import Parameter, Tensor
@@ -44,6 +46,7 @@ __all__ = [
     "Tensor", "Parameter", "ParameterTuple", "dtype", "initializer", "set_seed", "get_seed",
     "set_context", "get_context", "GRAPH_MODE", "PYNATIVE_MODE", "jit", "STRICT", "COMPATIBLE", "LAX",
     "grad", "value_and_grad", "GradOperation", "ops", "nn", "dataset", "train", "mindrecord", "allocator",
+    "threads", "workspace",
     "export", "load", "bool_", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
     "uint8", "uint16", "uint32", "uint64", "half", "single", "double", "int_", "float_",
     "Model", "save_checkpoint", "load_checkpoint", "load_param_into_net", "Callback", "CheckpointConfig",

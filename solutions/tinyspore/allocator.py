@@ -12,10 +12,12 @@ from __future__ import annotations
 def keep_freed_memory() -> None:
     """Ask glibc to keep freed memory for reuse instead of handing it back to the OS at once.
 
-    A training step allocates and frees the same few-megabyte arrays (im2col columns, gradients)
-    every time. By default glibc returns them to the OS and takes them back on the next step, and
-    every fresh page costs a page fault: about 5000 per CNN step, more time in the kernel than in
-    NumPy. Keeping up to 128 MB of freed memory removes them. Linux/glibc only; a no-op elsewhere.
+    A training step allocates and frees the same few-megabyte arrays every time. By default glibc
+    returns them to the OS and takes them back on the next step, and every fresh page costs a page
+    fault. tinyspore's own big arrays (im2col columns, activations, their gradients) already avoid
+    this without touching malloc: they live in recycled blocks (`tinyspore.workspace`). This setting
+    extends the idea to every array of the process (NumPy's temporaries, other libraries), keeping up
+    to 128 MB of freed memory. Linux/glibc only; a no-op elsewhere.
     """
     import ctypes
     import platform
