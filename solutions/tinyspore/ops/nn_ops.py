@@ -215,7 +215,6 @@ def convolution(x, weight, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), gr
             np.copyto(out[start:stop], full[start:stop].reshape(-1, o, *grid)[..., :wo])
 
     threads.over_batch(n, cols.size + full.size, forward_images)
-    del full
 
     def backward(g, needs=(True, True)):
         g_full = workspace.empty((n, group, og, positions), g.dtype) if wide else None
@@ -344,8 +343,7 @@ def max_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)
     # when they also tile the padded input exactly, every pixel is written once: no zero-filling.
     disjoint = all(s >= (k - 1) * d + 1 for s, k, d in zip(stride, kernel, dilation))
     tiled = disjoint and stride == kernel and ho * kernel[0] == xp.shape[2] and wo * kernel[1] == xp.shape[3]
-    shape = xp.shape
-    del xp  # the backward needs only `winner`, not the input
+    shape = xp.shape  # the backward needs `winner` and this, not the input itself
 
     def backward(g):
         gxp = workspace.empty(shape, g.dtype)
