@@ -378,6 +378,9 @@ class Tensor:
     def sqrt(self) -> Tensor:
         return P.sqrt(self)
 
+    def rsqrt(self) -> Tensor:
+        return P.rsqrt(self)
+
     def square(self) -> Tensor:
         return P.square(self)
 

@@ -358,3 +358,18 @@ def test_import_changes_no_process_wide_state(tmp_path):
             "print(calls)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", f"import tinyspore called into the C library: {out.stdout}"
+
+
+def test_rsqrt_matches_mindspore():
+    # MindSpore 2.10: ops.rsqrt([0.25, 1, 4, 0, -1]) -> [2, 1, 0.5, inf, nan]; grad of sum at [0.25, 1, 4]
+    # -> [-4, -0.5, -0.0625]; Tensor.rsqrt and ops.Rsqrt exist; int32 input is refused.
+    x = ms.Tensor(np.array([0.25, 1.0, 4.0, 0.0, -1.0], np.float32))
+    out = ops.rsqrt(x).asnumpy()
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, np.array([2.0, 1.0, 0.5, np.inf, np.nan], np.float32))
+    t = ms.Tensor(np.array([0.25, 1.0, 4.0], np.float32))
+    np.testing.assert_allclose(ms.grad(lambda v: ops.rsqrt(v).sum())(t).asnumpy(), [-4.0, -0.5, -0.0625], rtol=1e-6)
+    np.testing.assert_allclose(ms.grad(lambda v: v.rsqrt().sum())(t).asnumpy(), [-4.0, -0.5, -0.0625], rtol=1e-6)
+    assert ops.Rsqrt()(ms.Tensor(np.array([4.0], np.float32))).asnumpy().tolist() == [0.5]
+    with pytest.raises(TypeError, match="rsqrt: input dtype int32 is not supported; cast it to a float type"):
+        ops.rsqrt(ms.Tensor(np.array([4], np.int32)))

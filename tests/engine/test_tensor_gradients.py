@@ -29,7 +29,7 @@ DIFFERENTIABLE = {
     "T": lambda t: t.T, "abs": lambda t: t.abs(), "astype": lambda t: t.astype(ms.float64), "to": lambda t: t.to(ms.float64),
 "broadcast_to": lambda t: t[0].broadcast_to((3, 3)),
     "clip": lambda t: t.clip(-1.0, 1.0), "clone": lambda t: t.clone(), "copy": lambda t: t.copy(),
-    "exp": lambda t: t.exp(), "log": lambda t: abs(t).log(), "sqrt": lambda t: abs(t).sqrt(),
+    "exp": lambda t: t.exp(), "log": lambda t: abs(t).log(), "sqrt": lambda t: abs(t).sqrt(), "rsqrt": lambda t: (abs(t) + 0.5).rsqrt(),
     "square": lambda t: t.square(), "pow": lambda t: abs(t).pow(2.5), "sigmoid": lambda t: t.sigmoid(),
     "tanh": lambda t: t.tanh(), "relu": lambda t: t.relu(), "matmul": lambda t, u: t.matmul(u.T),
     "expand_dims": lambda t: t.expand_dims(1), "unsqueeze": lambda t: t.unsqueeze(0),

@@ -39,6 +39,7 @@ from .primitives import (
     pow,
     relu,
     reshape,
+    rsqrt,
     sigmoid,
     sin,
     softplus,
@@ -67,8 +68,9 @@ from .primitives import (
 
 __all__ = [
     "GradOperation", "grad", "value_and_grad", "primitives", "sum_to_shape",
-    "abs", "add", "dense", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "exp", "log", "log1p", "sin", "cos",
-    "tanh", "sigmoid", "relu", "softplus", "maximum", "minimum", "matmul", "clip", "clamp", "clip_by_value",
+    "abs", "add", "dense", "sub", "mul", "div", "neg", "pow", "square", "sqrt", "rsqrt", "exp", "log", "log1p",
+    "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "maximum", "minimum", "matmul", "clip", "clamp",
+    "clip_by_value",
     "sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "reshape", "transpose", "permute",
     "broadcast_to", "expand_dims", "unsqueeze", "squeeze", "flatten", "concat", "cat", "stack", "where",
     "softmax", "log_softmax", "logsumexp", "cast", "stop_gradient", "ones", "zeros", "ones_like",
@@ -335,9 +337,9 @@ def _stateless(name: str, fn: Any) -> type:
 Add, Sub, Mul, Div, RealDiv, Neg = (_stateless(n, f) for n, f in
                                     [("Add", add), ("Sub", sub), ("Mul", mul), ("Div", div), ("RealDiv", div),
                                      ("Neg", neg)])
-Square, Sqrt, Exp, Log, Pow, Abs = (_stateless(n, f) for n, f in
-                                   [("Square", square), ("Sqrt", sqrt), ("Exp", exp), ("Log", log), ("Pow", pow),
-                                    ("Abs", abs)])
+Square, Sqrt, Rsqrt, Exp, Log, Pow, Abs = (_stateless(n, f) for n, f in
+                                          [("Square", square), ("Sqrt", sqrt), ("Rsqrt", rsqrt), ("Exp", exp),
+                                           ("Log", log), ("Pow", pow), ("Abs", abs)])
 ReLU, Sigmoid, Tanh, Maximum, Minimum = (_stateless(n, f) for n, f in
                                          [("ReLU", relu), ("Sigmoid", sigmoid), ("Tanh", tanh),
                                           ("Maximum", maximum), ("Minimum", minimum)])
@@ -496,8 +498,8 @@ class Depend(_Primitive):
 
 
 _PRIMITIVE_CLASSES = [
-    "Add", "Sub", "Mul", "Div", "RealDiv", "Neg", "Square", "Sqrt", "Exp", "Log", "Pow", "Abs", "ReLU", "Sigmoid",
-    "Tanh", "Maximum", "Minimum", "OnesLike", "ZerosLike", "Select", "Equal", "ExpandDims", "Fill", "Ones",
+    "Add", "Sub", "Mul", "Div", "RealDiv", "Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Log", "Pow", "Abs", "ReLU",
+    "Sigmoid", "Tanh", "Maximum", "Minimum", "OnesLike", "ZerosLike", "Select", "Equal", "ExpandDims", "Fill", "Ones",
     "Zeros", "Cast", "Reshape", "Transpose", "Shape", "MatMul", "BatchMatMul", "ReduceSum", "ReduceMean",
     "ReduceMax", "ReduceMin", "Softmax", "LogSoftmax", "Concat", "Stack", "Squeeze", "Argmax", "Print", "Depend",
 ]

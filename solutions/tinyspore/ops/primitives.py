@@ -388,6 +388,20 @@ def sqrt(x):
 
 
 @primitive(inputs=1)
+def rsqrt(x):
+    """1 / sqrt(x), float inputs only (as in MindSpore): rsqrt(0) is inf, negative inputs give nan."""
+    if x.dtype.kind != "f":
+        raise TypeError(_tr("rsqrt: input dtype {dtype} is not supported; cast it to a float type first").format(
+                            dtype=x.dtype))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 1 / np.sqrt(x)
+
+    def backward(g):  # d/dx x^(-1/2) = -1/2 x^(-3/2) = -out^3 / 2
+        return (g * (-0.5 * out * out * out),)
+    return out, backward
+
+
+@primitive(inputs=1)
 def sin(x):
     def backward(g):
         return (g * np.cos(x),)
