@@ -155,6 +155,10 @@ def lab(extra: list[str]) -> int:
     lang, extra = _lang(extra)
     mode = "instructor" if "--instructor" in extra else "learner"
     extra = [a for a in extra if a != "--instructor"]
+    if lang != "en" and mode == "instructor":
+        sys.exit(f"dev.py lab: --instructor opens the English course root (autograder/) only, not --lang {lang}; "
+                 f"grade the {lang} edition with nbgrader in autograder/{lang}/ (for example "
+                 f"`cd autograder/{lang} && nbgrader autograde 01_tensors`, see the README)")
     setup()
     if lang != "en" and mode == "learner":
         _say("在 JupyterLab 中打开中文版课程（course/zh/）；有浏览器时会自动打开，否则请打开 JupyterLab 在下面打印的 "

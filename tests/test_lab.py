@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from labserver import ROOT, dev_module, free_port, get, start_lab, status, stop
@@ -41,6 +42,14 @@ def test_learner_lab_serves_the_course_with_validate_only(tmp_path):
         assert "NotImplementedError" in json.dumps(answer["value"]) or "failed" in json.dumps(answer["value"])
     finally:
         stop(server)
+
+
+def test_instructor_lab_refuses_an_edition_it_cannot_open():
+    done = subprocess.run([sys.executable, str(ROOT / "dev.py"), "lab", "--lang", "zh", "--instructor"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "--instructor opens the English course root (autograder/) only, not --lang zh" in done.stderr
+    assert "cd autograder/zh && nbgrader autograde 01_tensors" in done.stderr
 
 
 def test_learner_lab_in_chinese_serves_the_chinese_edition(tmp_path):
