@@ -114,7 +114,7 @@ def _is_error_case(case: Case) -> bool:
     return False
 
 
-@exercise(reference=reference_broadcast_shape, forbidden=[])
+@exercise(reference=reference_broadcast_shape, forbidden=[np.broadcast_shapes])  # the text says: do not call it
 def check_broadcast_shape(broadcast_shape, hidden: bool = False) -> None:
     """Exercise 01.1: broadcast_shape(shape_a, shape_b) -> tuple, or ValueError naming both shapes."""
     run_check("01.1", "broadcast_shape", broadcast_shape, _broadcast_cases(hidden), reference=reference_broadcast_shape,

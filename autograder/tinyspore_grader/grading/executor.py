@@ -344,6 +344,9 @@ class AnswerSession:
             if label.startswith("tinyspore_grader."):
                 text = _("your {name} calls {label}, the check's reference answer, which a graded answer may not "
                          "use: write it yourself.")
+            elif label.startswith("numpy."):
+                text = _("your {name} calls {label}, NumPy's own implementation of this exercise, which a graded "
+                         "answer may not use: write it yourself.")
             else:
                 text = _("your {name} calls {label}, the engine's own implementation of this exercise, which a "
                          "graded answer may not use: write it yourself.")
