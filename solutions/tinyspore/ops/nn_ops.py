@@ -18,6 +18,12 @@ One speed trick on top: with stride 1 along the width, the windows are computed 
 as the padded input (Wp columns instead of Wo). Then each kernel tap reads and writes whole runs of
 consecutive pixels (rows glued together), which NumPy copies and adds about twice as fast as short
 rows; the Wp - Wo extra columns wrap around into the next row, are garbage, and are cut off.
+
+Two more, shared with ReLU, each explained in its own module: the big arrays (padded images, columns,
+outputs, gradients) are allocated with `workspace.empty` (recycled memory, no page faults every step;
+the plain version is `np.empty`), and the work on them is written as a function of a range of images,
+`forward_images(start, stop)`, that `threads.over_batch` runs on parts of the batch at once (the plain
+version is one call on the whole batch). Chapter 08 builds the plain im2col convolution and max-pooling.
 """
 
 from __future__ import annotations
