@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Integer, List, Unicode
+from traitlets import Bool, Float, Integer, List, Unicode
 
 from . import executor, sandbox
 
@@ -46,12 +46,16 @@ class IsolatedExecute(NbGraderPreprocessor):
     processes = Integer(64, help="Processes a submission may have at once.").tag(config=True)
     output_chars = Integer(200_000, help="Characters one cell may print.").tag(config=True)
     extra_hidden = List(Unicode(), help="More paths the worker must not see.").tag(config=True)
+    draw_figures = Bool(False, help="Draw the submission's figures as PNG images, as a Jupyter kernel does (a third "
+                        "of the grading time of this course); without, each figure is shown by its text, "
+                        "<Figure size 640x480 with 1 Axes>.").tag(config=True)
 
     def limits(self) -> sandbox.Limits:
         return sandbox.Limits(cell_seconds=self.cell_seconds, notebook_seconds=self.notebook_seconds,
                               call_seconds=self.call_seconds, check_seconds=self.check_seconds,
                               cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb, file_mb=self.file_mb,
                               processes=self.processes, output_chars=self.output_chars,
+                              draw_figures=self.draw_figures,
                               hide=hidden_paths(self.config) + list(self.extra_hidden))
 
     def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:

@@ -52,6 +52,7 @@ class Limits:
     processes: int = 64  # processes of the submission's uid
     open_files: int = 256
     output_chars: int = 200_000  # what one cell may print; more is cut and reported
+    draw_figures: bool = False  # figures as PNG images, as a Jupyter kernel shows them; else as their text
     hide: list[str] = field(default_factory=list)  # paths the worker must not see (gradebook, source/, ...)
 
 

@@ -47,7 +47,8 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict, path: st
                                   read_only=request["role"] == "answer")
         codec.send(conn, {"pid": os.getpid(), "uid": applied["uid"], "namespaces": applied["namespaces"],
                           "hidden": len(applied["hidden"])})
-        worker.serve(conn, request["role"], {"output_limit": request["limits"].output_chars})
+        worker.serve(conn, request["role"], {"output_limit": request["limits"].output_chars,
+                                             "draw_figures": request["limits"].draw_figures})
     except BaseException as error:  # noqa: BLE001 - say why, then die
         try:
             codec.send(conn, {"error": f"{type(error).__name__}: {error}"})
