@@ -4,6 +4,7 @@ the one client, and `nbgrader export` / `generate_feedback` follow as usual."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -116,7 +117,7 @@ def test_a_grading_process_that_fails_or_dies_costs_only_its_own_notebook(small_
         broken = runner.submit("not a notebook", {}, sandbox.Limits(), "broken")
         dying = runner.submit(good, {}, _ExitsWhenUnpickled(), "dying")
         fine = runner.submit(good, {}, sandbox.Limits(), CHAPTER)
-        with pytest.raises(RuntimeError, match="grading broken failed in grading process .*NotJSONError"):
+        with pytest.raises(RuntimeError, match="grading broken failed in grading process .*JSONDecodeError"):
             broken.result()
         with pytest.raises(RuntimeError, match="grading process .* died while grading dying"):
             dying.result()
@@ -153,3 +154,50 @@ def test_gradebooks_share_one_engine_only_within_the_grade_command(tmp_path, mon
     with Gradebook(url) as after:
         assert after.engine is not engine
         assert sorted(s.id for s in after.students) == ["ann", "bob"]
+
+
+def test_a_notebook_graded_ahead_gets_its_outputs_only_if_its_cells_are_unchanged(small_class, tmp_path):
+    """What `grade` computed ahead is used only when nbgrader hands IsolatedExecute the very cells that were
+    graded (a submission or a release changed in between is graded again), and then only the outputs move
+    into nbgrader's copy of the notebook: its metadata (the restored kernelspec, ...) stays nbgrader's."""
+    from traitlets.config import Config
+
+    from tinyspore_grader.grading import preprocessor
+
+    root, _ = small_class
+    submitted, _ = classroom.submission(root, CHAPTER, "correct")
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    step = preprocessor.IsolatedExecute(config=config)
+    key = (CHAPTER, "ann", CHAPTER)
+    resources = {"nbgrader": {"assignment": CHAPTER, "student": "ann", "notebook": CHAPTER},
+                 "metadata": {"path": str(tmp_path)}}
+
+    def ahead(nb):
+        """A result graded ahead for `nb`, recognizable by its outputs and by metadata nbgrader never writes."""
+        done = nbformat.from_dict(json.loads(json.dumps(nb)))
+        done.metadata["graded-ahead"] = True
+        for cell in done.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="graded ahead\n")]
+        future = concurrent.futures.Future()
+        future.set_result((done, []))
+        preprocessor.PRECOMPUTED[key] = (preprocessor.fingerprint(nb), future)
+
+    nb = nbformat.from_dict(submitted)
+    ahead(nb)
+    graded, _ = step.preprocess(nb, resources)
+    assert "graded-ahead" not in graded.metadata
+    assert all(cell.outputs[0].text == "graded ahead\n" for cell in graded.cells if cell.cell_type == "code")
+
+    nb = nbformat.from_dict(submitted)
+    ahead(nb)
+    test_cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    test_cell.source += "\nassert False, 'a hidden test added since'"  # the release changed after grading ahead
+    try:
+        graded, _ = step.preprocess(nb, resources)
+    finally:
+        preprocessor.PRECOMPUTED.clear()
+    outputs = [o for cell in graded.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert outputs and not [o for o in outputs if o.get("text") == "graded ahead\n"]
+    assert "a hidden test added since" in "".join(o.get("evalue", "") for o in test_cell.outputs)

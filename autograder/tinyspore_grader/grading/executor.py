@@ -204,9 +204,11 @@ def grade_files(nb_json: str, files: dict[str, bytes], limits: Limits, name: str
     """Execute one prepared notebook (JSON) whose folder holds `files` (path -> bytes); (notebook JSON, report).
 
     The folder is written to a temporary directory first (paths outside it are never written)."""
+    import json
+
     import nbformat
 
-    nb = nbformat.reads(nb_json, as_version=4)
+    nb = nbformat.from_dict(json.loads(nb_json))  # prepared by the grade command: read, not validated again
     folder = tempfile.mkdtemp(prefix="tinyspore-grade-")
     try:
         for relative, data in files.items():
@@ -219,7 +221,7 @@ def grade_files(nb_json: str, files: dict[str, bytes], limits: Limits, name: str
         nb, report = execute_notebook(nb, folder, limits, name=name, zyg=zyg)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return nbformat.writes(nb), report
+    return json.dumps(nb), report
 
 
 class Channel:

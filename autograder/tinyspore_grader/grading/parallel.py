@@ -2,13 +2,13 @@
 
     python -m tinyspore_grader grade ASSIGNMENT [--workers N] [--scheduler tcp://HOST:8786] [--root COURSE]
 
-1. This process reads each submission and prepares it exactly as `nbgrader autograde` will (nbgrader's own
-   sanitizing preprocessors; the gradebook is only read), then hands every notebook to a worker at once:
+1. This process reads each submission and prepares its cells exactly as `nbgrader autograde` will (nbgrader's
+   own sanitizing preprocessors; the gradebook is only read), then hands every notebook to a worker at once:
    N local grading processes (forked, with everything imported, from one warm fork server, which also forks
    every sandboxed worker), or one Dask task per notebook on an existing cluster (`--scheduler`).
 2. Meanwhile this process runs nbgrader's own `autograde` for the assignment (the one writer of the
-   gradebook). Its execute step (IsolatedExecute) takes each notebook's result as soon as it is ready,
-   after checking that it graded this very notebook; anything not graded ahead is graded there and then.
+   gradebook). Its execute step (IsolatedExecute) takes each notebook's outputs as soon as they are ready,
+   after checking that they come from these very cells; anything not graded ahead is graded there and then.
 So the gradebook, `nbgrader generate_feedback`, `export` and formgrader see what a plain `nbgrader autograde`
 would have written, and the scores are the same whichever way the notebooks were executed.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import glob
+import json
 import os
 import queue
 import sys
@@ -145,13 +146,7 @@ def grade(assignment: str, workers: int = 2, scheduler: str | None = None, root:
         zyg = executor.zygote()
         zyg.launch()
     from nbgrader.apps import AutogradeApp
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        OverwriteCells,
-        OverwriteKernelspec,
-    )
+    from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells
 
     from ..notebooks import AUTOGRADER_DIR
     from . import preprocessor
@@ -177,16 +172,14 @@ def grade(assignment: str, workers: int = 2, scheduler: str | None = None, root:
             for path in submissions:
                 folder = os.path.dirname(path)
                 student, assignment_id, notebook = Path(folder).parent.name, Path(folder).name, Path(path).stem
-                try:
+                try:  # nbgrader's sanitizing steps that decide the cells (its kernelspec and metadata checks
+                    # leave them as they are: nbgrader does those on its own copy, which gets our outputs)
                     nb = _sanitized(path, student, assignment_id, notebook, course,
-                                    (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
-                                     CheckCellMetadata), app.config)
+                                    (ClearOutput, DeduplicateIds, OverwriteCells), app.config)
                 except Exception as error:  # noqa: BLE001 - nbgrader will meet the same problem and report it
                     print(f"{student}/{assignment_id}/{notebook}: not graded ahead ({error})", file=sys.stderr)
                     continue
-                import nbformat
-
-                future = runner.submit(nbformat.writes(nb), _folder_files(folder), limits, notebook)
+                future = runner.submit(json.dumps(nb), _folder_files(folder), limits, notebook)
                 preprocessor.PRECOMPUTED[(assignment_id, student, notebook)] = (preprocessor.fingerprint(nb),
                                                                                _Converted(future))
                 prepared += 1
@@ -243,8 +236,8 @@ class _Converted:
     def result(self) -> tuple[Any, list[str]]:
         import nbformat
 
-        text, report = self.future.result()
-        return nbformat.reads(text, as_version=4), list(report)
+        text, report = self.future.result()  # from our own grading process: read, not validated again
+        return nbformat.from_dict(json.loads(text)), list(report)
 
 
 def _sanitized(path: str, student: str, assignment: str, notebook: str, course: Any, steps: tuple,

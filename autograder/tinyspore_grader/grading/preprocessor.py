@@ -66,8 +66,9 @@ class IsolatedExecute(NbGraderPreprocessor):
             expected, future = ahead
             if expected == fingerprint(nb):
                 done, report = future.result()
+                _take_execution(nb, done)
                 self._log(key, report)
-                return done, resources
+                return nb, resources
             self.log.warning("%s changed since it was graded ahead; grading it again", key)
         path = resources.get("metadata", {}).get("path") or os.getcwd()
         nb, report = executor.execute_notebook(nb, path, self.limits(), name=str(info.get("notebook", "")))
@@ -77,6 +78,15 @@ class IsolatedExecute(NbGraderPreprocessor):
     def _log(self, key: tuple, report: list[str]) -> None:
         for line in report:
             self.log.warning("%s/%s/%s: %s", key[1], key[0], key[2], line)
+
+
+def _take_execution(nb: Any, done: Any) -> None:
+    """Put into `nb` what executing `done`, a copy of it with the same cells (same fingerprint), produced: each
+    code cell's outputs and execution count, and the test cells' sources without their hidden tests (all that
+    `executor.execute_notebook` changes). The rest of `nb`, its metadata included, is nbgrader's own."""
+    for cell, ran in zip(nb.cells, done.cells, strict=True):
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count, cell.source = ran.outputs, ran.execution_count, ran.source
 
 
 def hidden_paths(config: Any) -> list[str]:
