@@ -23,6 +23,7 @@ import io
 import os
 import pkgutil
 import re
+import select
 import shutil
 import signal
 import socket
@@ -239,12 +240,15 @@ class Channel:
         worker.request(self.sock, message)
         return codec.read(self.sock)
 
-    def kill(self) -> None:
+    def kill(self, wait: float = 1.0) -> None:
+        """SIGKILL the worker and wait (at most `wait` s) until it is gone: the sweep of its uid that follows
+        (`sandbox.kill_uid`) then finds nothing left to kill, unless the worker left processes behind."""
         with contextlib.suppress(OSError):
             self.sock.close()
         if self.pidfd is not None:
             with contextlib.suppress(OSError):
                 signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+                select.select([self.pidfd], [], [], wait)  # a pidfd is readable once its process has ended
             with contextlib.suppress(OSError):
                 os.close(self.pidfd)
             self.pidfd = None

@@ -142,7 +142,8 @@ def kill_uid(uid: int, timeout: float = 10.0) -> int:
     if os.geteuid() != 0 or uid == 0:
         return 0
     deadline = time.monotonic() + timeout
-    while _processes_of(uid) and time.monotonic() < deadline:
+    left = _processes_of(uid)
+    while left and time.monotonic() < deadline:
         pid = os.fork()
         if pid == 0:  # a helper with that uid: kill(-1) reaches every process of the uid, and only those
             try:
@@ -158,7 +159,8 @@ def kill_uid(uid: int, timeout: float = 10.0) -> int:
                 os._exit(0)
         os.waitpid(pid, 0)
         time.sleep(0.01)
-    return len(_processes_of(uid))
+        left = _processes_of(uid)
+    return len(left)
 
 
 # ----- confining the current process (a freshly forked worker, still root) --------------------------------------
