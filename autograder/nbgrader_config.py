@@ -53,3 +53,6 @@ c.Autograde.autograde_preprocessors = [IsolatedExecute, IgnorePattern, ClearMeta
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.IsolatedExecute.cell_seconds = 30
 c.IsolatedExecute.notebook_seconds = 300
+# A submission's figures appear in the graded notebook and its feedback by their text; True draws them as PNG, as
+# a Jupyter kernel does (a third of this course's grading time).
+c.IsolatedExecute.draw_figures = False
