@@ -32,6 +32,7 @@ class Attack:
     expect: dict = field(default_factory=dict)  # test grade_id -> text
     chapter: str = CH
     lost: tuple = ()  # solved answers whose points are lost anyway (e.g. the notebook stopped before them)
+    honest: tuple = ()  # replaced answers that still deserve their points (the probe in them finds nothing)
 
     def build(self, root, context: dict) -> tuple[dict, float, dict]:
         nb = classroom.release_notebook(root, self.chapter)
@@ -53,11 +54,37 @@ class Attack:
                 cells += [_code(s.format(**context)) for s in self.after[gid.removesuffix("_test")]]
         cells += [_code(s.format(**context)) for s in self.late]
         nb["cells"] = cells
-        deserved = sum(worth[g] for g in self.solved if g not in self.replace and g not in self.lost)
+        deserved = sum(worth[g] for g in self.solved
+                       if (g not in self.replace or g in self.honest) and g not in self.lost)
         return json.loads(json.dumps(nb)), deserved, dict(self.expect)
 
 
 NOT_IMPLEMENTED = "not implemented yet"
+
+# Every Unix socket a submission's process can find where the fork servers keep theirs (directly, or through
+# another process's root), and connect to.
+_REACH = """
+def _reach():
+    import glob, socket
+    reached = []
+    for pattern in ("/run/tinyspore-grading/*/socket", "/tmp/tinyspore-grading-*/*/socket",
+                    "/proc/*/root/run/tinyspore-grading/*/socket"):
+        for path in glob.glob(pattern):
+            try:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(2)
+                    s.connect(path)
+                reached.append(path)
+            except OSError:
+                pass
+    return reached
+"""
+
+
+def _braces(code: str) -> str:
+    """Code kept as it is by Attack.build's str.format."""
+    return code.replace("{", "{{").replace("}", "}}")
+
 
 ATTACKS = [
     Attack("patch-checks", early=("""
@@ -265,6 +292,14 @@ import os, glob
 for path in ("/tmp/submission/leak.txt", "leak.txt", "/tmp/leak.txt"):
     print(path, "->", open(path).read() if os.path.exists(path) else "nothing")
 """,), expect={"sum_to_shape_test": "case"}),
+    # The fork server forks the trusted grading processes too (as root, unconfined): its socket must stay out of
+    # reach of the cells and of the graded answer, whose honest part then keeps its points.
+    Attack("fork-server", solved=ALL, honest=("broadcast_shape",), early=(_REACH + """
+print("fork server reached:", _reach() or "none")
+""",), replace={"broadcast_shape": _REACH + _braces(classroom.solutions(CH)["broadcast_shape"]) + """
+_honest = broadcast_shape
+def broadcast_shape(shape_a, shape_b):
+    return ("reached", *_reach()) if _reach() else _honest(shape_a, shape_b)"""}),
     Attack("visible-only", solved=("sum_to_shape",), replace={"broadcast_shape": """
 def broadcast_shape(shape_a, shape_b):
     if len(shape_a) == 3 and len(shape_b) == 3:

@@ -68,6 +68,13 @@ def test_submissions_have_no_network(graded_class):
     assert "no network:" in graded_class.printed("network")
 
 
+def test_the_fork_server_is_out_of_reach(graded_class):
+    """Its socket (it forks the trusted grading processes too) is hidden from the cells and from the answer."""
+    assert "fork server reached: none" in graded_class.printed("fork-server")
+    student = graded_class.students["fork-server"]
+    assert graded_class.scores[(student.chapter, "fork-server")] == student.deserved > 0
+
+
 def test_feedback_never_shows_hidden_tests_or_hidden_inputs(graded_class):
     for name in graded_class.students:
         html = graded_class.feedback(name)
