@@ -92,22 +92,19 @@ UNRELATED = {  # outcomes that differ from E in some other way, or not at all
 }
 
 
-@pytest.mark.parametrize("diagnoser", [dg.diagnose_in_place, dg.diagnose_none, dg.diagnose_raise_expected,
-                                       dg.diagnose_tensor_or_array, dg.diagnose_tuple, dg.diagnose_shape,
-                                       dg.diagnose_dtype, dg.diagnose_nonfinite, dg.diagnose_sign,
-                                       dg.diagnose_factor, dg.diagnose_offset, dg.diagnose_offset_per_column,
-                                       dg.diagnose_step_factor, dg.diagnose_drift, dg.diagnose_order,
-                                       dg.diagnose_kind])
+# Every diagnoser that looks at a returned value (diagnose_positions is tested apart).
+VALUE_DIAGNOSERS = [dg.diagnose_in_place, dg.diagnose_none, dg.diagnose_raise_expected, dg.diagnose_tensor_or_array,
+                    dg.diagnose_tuple, dg.diagnose_shape, dg.diagnose_dtype, dg.diagnose_nonfinite, dg.diagnose_sign,
+                    dg.diagnose_factor, dg.diagnose_offset, dg.diagnose_offset_per_column, dg.diagnose_step_factor,
+                    dg.diagnose_drift, dg.diagnose_order, dg.diagnose_kind]
+
+
+@pytest.mark.parametrize("diagnoser", VALUE_DIAGNOSERS)
 def test_every_diagnoser_is_tried_and_tested(diagnoser):
     assert diagnoser in dg.DIAGNOSERS and len(dg.DIAGNOSERS) == 17  # (and diagnose_positions, tested apart)
 
 
-@pytest.mark.parametrize("diagnoser", [dg.diagnose_in_place, dg.diagnose_none, dg.diagnose_raise_expected,
-                                       dg.diagnose_tensor_or_array, dg.diagnose_tuple, dg.diagnose_shape,
-                                       dg.diagnose_dtype, dg.diagnose_nonfinite, dg.diagnose_sign,
-                                       dg.diagnose_factor, dg.diagnose_offset, dg.diagnose_offset_per_column,
-                                       dg.diagnose_step_factor, dg.diagnose_drift, dg.diagnose_order,
-                                       dg.diagnose_kind])
+@pytest.mark.parametrize("diagnoser", VALUE_DIAGNOSERS)
 def test_silent_on_equal_and_on_unrelated_values(diagnoser):
     for label, got in UNRELATED.items():
         assert not fires(diagnoser, E, got, Context(name="f")), label
