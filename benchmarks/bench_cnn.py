@@ -23,11 +23,13 @@ Target: tinyspore's wall clock at most 1.25x PyTorch's, without the opt-in.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -106,8 +108,6 @@ FRAMEWORKS = ("tinyspore", "PyTorch")
 
 def serve(name: str, keep_freed_memory: bool) -> None:
     """A timing server: reads `wall N` or `cpu N` lines, runs N steps, answers with their seconds (JSON)."""
-    import json
-
     if keep_freed_memory:
         import tinyspore
 
@@ -142,40 +142,27 @@ def torch_version() -> str:
     return f"{torch.__version__}, {torch.get_num_threads()} threads"
 
 
-class one_thread:  # noqa: N801 (a context manager, used as a function)
-    """One thread for BLAS, for PyTorch and for tinyspore's intra-op `threads`."""
+@contextlib.contextmanager
+def one_thread(name: str) -> Iterator[None]:
+    """One thread for BLAS, and for PyTorch or tinyspore's intra-op `threads`."""
+    if name == "PyTorch":
+        import torch
 
-    def __init__(self, name: str) -> None:
-        self.name, self.blas = name, single_threaded()
+        get, put = torch.get_num_threads, torch.set_num_threads
+    else:
+        import tinyspore
 
-    def __enter__(self) -> None:
-        self.blas.__enter__()
-        if self.name == "PyTorch":
-            import torch
-
-            self.before = torch.get_num_threads()
-            torch.set_num_threads(1)
-        else:
-            import tinyspore
-
-            self.before = tinyspore.threads.get_num_threads()
-            tinyspore.threads.set_num_threads(1)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.name == "PyTorch":
-            import torch
-
-            torch.set_num_threads(self.before)
-        else:
-            import tinyspore
-
-            tinyspore.threads.set_num_threads(self.before)
-        self.blas.__exit__(*exc)
+        get, put = tinyspore.threads.get_num_threads, tinyspore.threads.set_num_threads
+    before = get()
+    with single_threaded():
+        put(1)
+        try:
+            yield
+        finally:
+            put(before)
 
 
 def _servers(keep_freed_memory: bool) -> dict[str, tuple[subprocess.Popen, str | None]]:
-    import json
-
     servers = {}
     for name in FRAMEWORKS:
         args = [sys.executable, "-m", "benchmarks.bench_cnn", "--serve", name]
@@ -194,8 +181,6 @@ def _servers(keep_freed_memory: bool) -> dict[str, tuple[subprocess.Popen, str |
 
 
 def _times(servers: dict, clock_name: str) -> dict[str, list[float]]:
-    import json
-
     times: dict[str, list[float]] = {name: [] for name in servers}
     for _ in range(ROUNDS):
         for name, (process, _) in servers.items():
