@@ -443,9 +443,11 @@ check_topological_order(topological_order, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# (A recursive walk is fine here. The engine walks with an explicit stack instead, because Python stops
-# recursing after about 1000 levels and a network can easily run more operations than that:
-# see `topological_order` in `tinyspore/autodiff.py`.)
+# (A recursive walk is fine here. The engine's `topological_order`, in `tinyspore/autodiff.py`, walks with
+# an explicit stack instead, because Python stops recursing after about 1000 levels and a network can easily
+# run more operations than that. And `grad` needs no search at all: an op runs after the ops that made its
+# inputs, so the order in which the ops ran is a topological order already. The engine keeps that list, a
+# *tape*, while it records.)
 #
 # ### Exercise 04.5: backward (3 points)
 #

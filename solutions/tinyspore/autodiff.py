@@ -6,6 +6,12 @@ reverse topological order pushes the sensitivity from the output back to the sou
 gradients of a tensor that is used more than once. Gradients live in a dictionary local to that walk,
 so nothing is left behind on the tensors for the next call.
 
+The walk's order comes from one of two places. `topological_order(roots)` finds it by a depth-first
+search from the outputs, as in chapter 04. `grad` itself takes it from the *tape*: the list of the
+tensors its primitives recorded, in the order they ran. That order is topological already (an op runs
+after the ops that made its inputs), so the search is not needed. It is what TensorFlow's
+`GradientTape` keeps.
+
 MindSpore's return structures are kept exactly:
 
     grad(fn)(x, y)                               -> dx
@@ -29,6 +35,9 @@ from .tensor import Parameter, Tensor
 
 # How many `grad` calls are running; primitives record the graph only while it is > 0.
 recording = 0
+# The tape of the innermost running `grad` call: every tensor a primitive recorded, in the order the
+# primitives ran (None outside grad). Primitives append to it; see `_run`.
+tape: list[Tensor] | None = None
 
 
 # ----- the graph walk ---------------------------------------------------------------------------
@@ -57,14 +66,23 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     return order
 
 
-def backpropagate(roots: Sequence[Tensor], sensitivities: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
-    """Gradients of `sum(sens * root)` for the leaves (inputs, weights), keyed by `id(tensor)`."""
+def backpropagate(roots: Sequence[Tensor], sensitivities: Sequence[np.ndarray],
+                  order: list[Tensor] | None = None) -> dict[int, np.ndarray]:
+    """Gradients of `sum(sens * root)` for the leaves (inputs, weights), keyed by `id(tensor)`.
+
+    `order` is a topological order of the graph (a tape); without it, `topological_order(roots)`. The
+    walk empties the list it is given, so each node can be freed as soon as its gradient is passed on.
+    A node of the order that the roots do not depend on receives no gradient and is skipped.
+    """
     grads: dict[int, np.ndarray] = {}
     for root, sens in zip(roots, sensitivities):
         if root._tracked:
             key = id(root)
             grads[key] = grads[key] + sens if key in grads else sens
-    for node in reversed(topological_order(roots)):
+    if order is None:
+        order = topological_order(roots)
+    while order:
+        node = order.pop()
         backward = node._backward
         if backward is None:  # a leaf: its gradient stays in `grads` for the caller
             continue
@@ -116,7 +134,7 @@ def _detach(value: Any) -> Any:
 
 
 def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Parameter],
-         has_aux: bool, sens: Any = None) -> tuple[Any, list[np.ndarray], list[np.ndarray]]:
+         has_aux: bool, sens: Any = None) -> tuple[Any, list[Tensor], list[Tensor]]:
     """Run fn recording the graph; return (outputs, input gradients, weight gradients).
 
     Positions whose argument is a Python number are skipped, as in MindSpore (they get no gradient).
@@ -138,35 +156,45 @@ def _run(fn: Callable, args: tuple, positions: tuple[int, ...], weights: list[Pa
         source._tracked = True
         args[p] = source
         sources.append(source)
-    for i, w in enumerate(weights):
+    was_tracked = []
+    for w in weights:
         if w._data.dtype.kind != "f":  # the message is built only when it is needed
-            _check_differentiable(w, f"weight {getattr(w, 'name', i)}")
-
-    was_tracked = [w._tracked for w in weights]
+            _check_differentiable(w, f"weight {getattr(w, 'name', len(was_tracked))}")
+        was_tracked.append(w._tracked)
     for w in weights:
         w._tracked = True
+    global tape
+    outer_tape, tape = tape, []
+    own_tape = tape
     try:
         recording += 1
         try:
             outputs = fn(*args)
         finally:
             recording -= 1
+            tape = outer_tape
+            if outer_tape is not None:  # a grad inside a grad: the outer walk needs these nodes too
+                outer_tape.extend(own_tape)
         roots = _roots(outputs, has_aux)
-        grads = backpropagate(roots, _sensitivities(roots, sens))
+        grads = backpropagate(roots, _sensitivities(roots, sens), own_tape if outer_tape is None else list(own_tape))
     finally:
         for w, flag in zip(weights, was_tracked):
             w._tracked = flag
 
-    def gradient_of(t: Tensor) -> np.ndarray:
-        g = grads.get(id(t))
-        if g is None:  # the output does not depend on t
-            return np.zeros_like(t._data)
-        data = t._data
-        if type(g) is np.ndarray and g.dtype == data.dtype and g.shape == data.shape:
-            return g  # already right: skip the conversion call (one per weight, every step)
-        return np.asarray(g, dtype=data.dtype).reshape(data.shape)
+    return outputs, _gradients_of(sources, grads), _gradients_of(weights, grads)
 
-    return outputs, [gradient_of(s) for s in sources], [gradient_of(w) for w in weights]
+
+def _gradients_of(tensors: list[Tensor], grads: dict[int, np.ndarray]) -> list[Tensor]:
+    """The gradient of each tensor, as a Tensor of its shape and dtype (zeros if the output does not depend on it)."""
+    out = []
+    for t in tensors:
+        g, data = grads.get(id(t)), t._data
+        if g is None:
+            g = np.zeros_like(data)
+        elif not (type(g) is np.ndarray and g.dtype == data.dtype and g.shape == data.shape):
+            g = np.asarray(g, dtype=data.dtype).reshape(data.shape)
+        out.append(Tensor._wrap(g))
+    return out
 
 
 def _roots(outputs: Any, has_aux: bool) -> list[Tensor]:
@@ -185,7 +213,8 @@ def _roots(outputs: Any, has_aux: bool) -> list[Tensor]:
 def _sensitivities(roots: list[Tensor], sens: Any) -> list[np.ndarray]:
     """MindSpore's default sensitivity is ones, for scalar and non-scalar outputs alike."""
     if sens is None:
-        return [np.ones(r._data.shape, r._data.dtype) for r in roots]
+        # (np.array(1) is np.ones(()) without np.ones's Python layer: a scalar loss is the usual root)
+        return [np.ones(r._data.shape, r._data.dtype) if r._data.ndim else np.array(1, r._data.dtype) for r in roots]
     sens_list = list(sens) if isinstance(sens, (tuple, list)) else [sens]
     if len(sens_list) != len(roots):
         raise ValueError(_tr("grad: got {len_sens_list} sensitivities for {len_roots} outputs").format(
@@ -211,9 +240,8 @@ def _structure(input_grads: list, weight_grads: list, has_positions: bool, has_w
                single_weight: bool) -> Any:
     """MindSpore's nesting: one input gradient is returned bare, several as a tuple; weights likewise
     bare for a single Parameter, a tuple for a list; both together as (inputs, weights)."""
-    wrap = Tensor._wrap
-    inputs = wrap(input_grads[0]) if len(input_grads) == 1 else tuple([wrap(g) for g in input_grads])
-    weights = wrap(weight_grads[0]) if single_weight else tuple([wrap(g) for g in weight_grads])
+    inputs = input_grads[0] if len(input_grads) == 1 else tuple(input_grads)
+    weights = weight_grads[0] if single_weight else tuple(weight_grads)
     if has_positions and has_weights:
         return inputs, weights
     return weights if has_weights else inputs
@@ -300,9 +328,8 @@ class GradOperation:
             else:
                 positions = tensor_positions[:1]
             _, input_grads, weight_grads = _run(fn, args, positions, weight_list, False, sens)
-            inputs = tuple(Tensor._wrap(g) for g in input_grads)
-            by_list = (Tensor._wrap(weight_grads[0]) if single_weight
-                       else tuple(Tensor._wrap(g) for g in weight_grads))
+            inputs = tuple(input_grads)
+            by_list = weight_grads[0] if single_weight else tuple(weight_grads)
             if self.get_all and self.get_by_list:
                 return inputs, by_list
             if self.get_by_list:

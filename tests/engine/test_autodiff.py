@@ -225,3 +225,42 @@ def test_grad_inside_the_function_of_another_grad():
 
     a = Tensor([1.0, 2.0])
     np.testing.assert_allclose(ms.grad(outer)(a).asnumpy(), 2 * a.asnumpy() + 3 * a.asnumpy() ** 2)
+
+
+# ----- the tape: grad walks what this call's ops recorded, in the order they ran -----------------------
+def test_a_tensor_kept_from_an_earlier_call_is_a_constant():
+    """A tensor cached by an earlier call still carries that call's graph; walking it would send the
+    weights a stale gradient (from their old values). grad walks only its own call's tape."""
+    cache = []
+
+    def fn(a):
+        if not cache:
+            cache.append(w * 2.0)  # made in the first call, then reused as a constant
+        return (cache[0] * a * w).sum()
+
+    grad_fn = ms.grad(fn, None, weights=[w])
+    first = grad_fn(x)[0].asnumpy()
+    second = grad_fn(x)[0].asnumpy()
+    np.testing.assert_allclose(first, 4 * w.asnumpy() * x.asnumpy())   # d/dw of 2w * a * w
+    np.testing.assert_allclose(second, 2 * w.asnumpy() * x.asnumpy())  # d/dw of c * a * w, c = 2w held fixed
+
+
+def test_the_tape_is_empty_outside_grad_and_emptied_by_the_walk():
+    seen = []
+
+    def fn(a):
+        out = (a * a).sum()
+        seen.append(ms.autodiff.tape)
+        return out
+
+    ms.grad(fn)(x)
+    assert ms.autodiff.tape is None
+    assert seen[0] == []  # the walk pops each node once it has passed its gradient on
+
+
+def test_ops_recorded_but_unused_by_the_output_get_no_gradient_and_no_error():
+    def fn(a):
+        _ = ops.exp(a) * 3.0  # on the tape, not on the way to the output
+        return (a * 2.0).sum()
+
+    np.testing.assert_allclose(ms.grad(fn)(x).asnumpy(), [2.0, 2.0, 2.0])

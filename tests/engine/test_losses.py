@@ -244,6 +244,46 @@ def test_softmax_cross_entropy_with_logits_matches_mindspore():
         nn.SoftmaxCrossEntropyWithLogits(sparse=True)(z, Tensor(np.array([0, 1, 2, 3])))
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_sparse_softmax_cross_entropy_fused_with_its_reduction_gives_the_same_bits(reduction):
+    """The loss reduces inside its one fused op; the numbers are exactly those of the op followed by ops.mean/sum."""
+    logits, labels = np.random.default_rng(0).normal(size=(16, 5)).astype(np.float32), Tensor(np.arange(16) % 5)
+    fused = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction=reduction)
+    reduce = ops.mean if reduction == "mean" else ops.sum
+
+    def in_two_ops(z):
+        return reduce(ops.primitives.sparse_softmax_cross_entropy(z, labels))
+
+    value_fused, grad_fused = ms.value_and_grad(lambda z: fused(z, labels))(Tensor(logits))
+    value_two, grad_two = ms.value_and_grad(in_two_ops)(Tensor(logits))
+    assert value(value_fused).tobytes() == value(value_two).tobytes()
+    assert value(grad_fused).tobytes() == value(grad_two).tobytes()
+    assert_gradients_match(lambda z: fused(z, labels), logits.astype(np.float64))
+
+
+def test_a_subclass_that_changes_get_loss_is_still_called():
+    class Halved(nn.SoftmaxCrossEntropyWithLogits):
+        def get_loss(self, x, weights=1.0):
+            return super().get_loss(x, weights) / 2
+
+    z, labels = Tensor(LOGITS), Tensor(LABELS)
+    assert value(Halved(True, "mean")(z, labels)) == pytest.approx(0.45293784 / 2, rel=2e-6)
+
+
+@pytest.mark.parametrize("labels, low, high", [([0, 1, -1, 2], -1, 2), ([0, 1, 2, 3], 0, 3), ([0, -4, 9, 1], -4, 9)])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.int8])
+def test_sparse_labels_out_of_range_are_refused_negative_ones_too(labels, low, high, dtype):
+    """A negative label must not count from the end (NumPy's indexing would read logits[-1] silently)."""
+    with pytest.raises(ValueError, match=rf"labels must be in \[0, 3\), got min {low} and max {high}"):
+        nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")(Tensor(LOGITS), Tensor(np.array(labels, dtype)))
+
+
+def test_unsigned_sparse_labels_work():
+    """MnistDataset gives UInt32 labels, as in MindSpore."""
+    loss = nn.SoftmaxCrossEntropyWithLogits(True, "mean")(Tensor(LOGITS), Tensor(LABELS.astype(np.uint32)))
+    assert value(loss) == pytest.approx(0.45293784, rel=2e-6)
+
+
 # ----- binary cross-entropy ---------------------------------------------------------------------
 BCE_X = np.array([[0.5, -1.0, 2.0], [-0.3, 0.8, 0.0]], np.float32)
 BCE_T = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.5]], np.float32)

@@ -300,6 +300,17 @@ class SoftmaxCrossEntropyWithLogits(LossBase):
 
     def construct(self, logits: Any, labels: Any) -> Tensor:
         logits, labels = _as_tensor(logits), _as_tensor(labels)
+        z, y = logits._data, labels._data
+        # Speed: the usual call (sparse, float logits (N, C), int labels (N,)) is recognised by one test on
+        # the arrays, and runs as one fused op; anything else goes on to the checks below, which name what is
+        # wrong. A label outside [0, C) makes the fused op raise IndexError, turned here into our message.
+        if self.sparse and z.ndim == 2 and z.dtype.kind == "f" and y.dtype.kind in "iu" and y.shape == z.shape[:1]:
+            fused = type(self).get_loss is LossBase.get_loss  # the reduction too, unless a subclass changed it
+            try:
+                loss = ops.primitives.sparse_softmax_cross_entropy(logits, labels, self.reduction if fused else "none")
+            except IndexError:
+                raise _label_range_error(y, z.shape[-1]) from None
+            return loss if fused else self.get_loss(loss)
         _check_logits(self, logits)
         if self.sparse:
             if not _is_int(labels):
@@ -311,19 +322,19 @@ class SoftmaxCrossEntropyWithLogits(LossBase):
                                      "{logits_shape_1} for logits of shape {logits_shape}, got {labels_shape}").format(
                                      logits_shape_1=logits.shape[:-1], logits_shape=logits.shape,
                                      labels_shape=labels.shape))
-            y = labels._data
-            # np.minimum.reduce(y) is y.min() without its Python wrapper (this check runs every step)
-            if y.size and (np.minimum.reduce(y, axis=None) < 0 or np.maximum.reduce(y, axis=None) >= logits.shape[-1]):
-                raise ValueError(_tr("SoftmaxCrossEntropyWithLogits: labels must be in [0, "
-                                     "{logits_shape_1}), got min {y_min} and max {y_max}").format(
-                                     logits_shape_1=logits.shape[-1], y_min=y.min(), y_max=y.max()))
-            if logits.ndim == 2:  # the common case, as one fused op with the softmax - one_hot gradient
-                return self.get_loss(ops.primitives.sparse_softmax_cross_entropy(logits, labels))
+            if y.size and (y.min() < 0 or y.max() >= logits.shape[-1]):
+                raise _label_range_error(y, logits.shape[-1])
+            # logits (N, C, d1, ...) or (C,): against the one-hot labels, with the plain ops
             one_hot = (np.arange(logits.shape[-1]) == y[..., None]).astype(logits._data.dtype)
             return self.get_loss(-ops.sum(ops.log_softmax(logits, -1) * one_hot, -1))
         self._check_float("labels", labels, hint=" (for class indices use sparse=True)")
         self._check_same_shape(logits, labels)
         return self.get_loss(-ops.sum(ops.log_softmax(logits, -1) * labels.astype(logits.dtype), -1))
+
+
+def _label_range_error(y: np.ndarray, classes: int) -> ValueError:
+    return ValueError(_tr("SoftmaxCrossEntropyWithLogits: labels must be in [0, {logits_shape_1}), got min "
+                          "{y_min} and max {y_max}").format(logits_shape_1=classes, y_min=y.min(), y_max=y.max()))
 
 
 # ----- binary classification --------------------------------------------------------------------

@@ -467,6 +467,12 @@ class Optimizer(Cell):
 
     def _check_gradients(self, gradients: Any) -> tuple[Tensor, ...]:
         """A tuple with one gradient per parameter, each of the parameter's shape."""
+        # Speed: what grad/value_and_grad returns (a tuple of Tensors of the right shapes) passes with one
+        # test per gradient; anything else goes through the checks below, which say what is wrong.
+        if (type(gradients) is tuple and len(gradients) == len(self._parameters)
+                and all([type(g) is Tensor and g._data.shape == p._data.shape
+                         for g, p in zip(gradients, self._parameters)])):
+            return gradients
         name = self.cls_name
         if isinstance(gradients, (Tensor, np.ndarray)):
             raise TypeError(_tr("{name}: expected a tuple of gradients, one per parameter ({count}), but got a "
@@ -481,10 +487,6 @@ class Optimizer(Cell):
             names = ", ".join(p.name for p in self.parameters)
             raise ValueError(f"{name}: got {len(gradients)} gradients for {len(self.parameters)} parameters "
                              f"({names}); the tuple must be aligned with optimizer.parameters")
-        # Speed: what grad/value_and_grad returns (Tensors of the right shapes) passes with one test
-        # per gradient; anything else goes through the loop below, which says what is wrong.
-        if all([type(g) is Tensor and g._data.shape == p._data.shape for g, p in zip(gradients, self.parameters)]):
-            return gradients
         checked = []
         for i, (grad, param) in enumerate(zip(gradients, self.parameters)):
             if not isinstance(grad, (Tensor, np.ndarray)):

@@ -26,6 +26,9 @@ from ..common.i18n import _ as _tr
 from ..tensor import Tensor, _to_array
 
 _NUMBER = (int, float, bool, np.number, np.bool_)
+# The unsigned type of each signed integer type up to 32 bits, for reading an index array without
+# negative wrap-around. Not for int64: NumPy indexes with int64, so it would read uint64 back as negative.
+_UNSIGNED = {np.dtype(f"int{bits}"): np.dtype(f"uint{bits}") for bits in (8, 16, 32)}
 _wrap = Tensor._wrap
 
 
@@ -97,28 +100,57 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
                 else:
                     needs = tuple([isinstance(t, Tensor) and t._tracked for t in tensors])
                 if True in needs:  # only ops that depend on a tracked tensor join the graph
-                    result._parents = tensors if all_tensors else tuple(
-                        [t if isinstance(t, Tensor) else None for t in tensors])
-                    result._backward = functools.partial(backward, needs=needs) if uses_needs else backward
-                    result._tracked = True
+                    parents = tensors if all_tensors else tuple([t if isinstance(t, Tensor) else None for t in tensors])
+                    _join_graph(result, parents, functools.partial(backward, needs=needs) if uses_needs else backward)
             return result
 
+        # Speed: the same steps as `op` for the calls that are nearly all of them, a one- or two-input op
+        # on Tensors (relu, exp, add, mul, ...), written out without the lists, slices and * calls that
+        # `op` needs for any number of inputs of any type. About half a microsecond per call; anything
+        # else (a number, a list, a three-input op) takes `op`.
+        def unary_op(x: Any, *attributes: Any, **attrs: Any) -> Tensor:
+            if not isinstance(x, Tensor):
+                return op(x, *attributes, **attrs)
+            out, backward = forward(x._data, *attributes, **attrs)
+            result = _wrap(out if type(out) is np.ndarray else np.asarray(out))
+            if autodiff.recording and x._tracked:
+                _join_graph(result, (x,), functools.partial(backward, needs=(True,)) if uses_needs else backward)
+            return result
+
+        def binary_op(x: Any, y: Any, *attributes: Any, **attrs: Any) -> Tensor:
+            if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
+                return op(x, y, *attributes, **attrs)
+            out, backward = forward(x._data, y._data, *attributes, **attrs)
+            result = _wrap(out if type(out) is np.ndarray else np.asarray(out))
+            if autodiff.recording and (x._tracked or y._tracked):
+                _join_graph(result, (x, y), functools.partial(backward, needs=(x._tracked, y._tracked))
+                            if uses_needs else backward)
+            return result
+
+        fast = {1: unary_op, 2: binary_op}.get(inputs, op)
         # help(ops.add) and inspect.signature show the forward's own arguments, `add(x, y)`.
-        functools.update_wrapper(op, forward)
-        op.__qualname__ = forward.__name__
-        op.forward = forward  # the raw NumPy rule, for lessons and tests
-        return op
+        functools.update_wrapper(fast, forward)
+        fast.__qualname__ = forward.__name__
+        fast.forward = forward  # the raw NumPy rule, for lessons and tests
+        return fast
 
     return decorate
+
+
+def _join_graph(result: Tensor, parents: tuple, backward: Callable) -> None:
+    """Record `result` as made from `parents` by an op whose gradient rule is `backward` (inside grad)."""
+    result._parents = parents
+    result._backward = backward
+    result._tracked = True
+    if autodiff.tape is not None:  # None when a test records by hand, without grad
+        autodiff.tape.append(result)
 
 
 def _record(out: np.ndarray, inputs: Sequence[Tensor], backward: Callable) -> Tensor:
     """The decorator's bookkeeping for ops that take a list of tensors (concat, stack)."""
     result = Tensor._wrap(out)
     if autodiff.recording and any(t._tracked for t in inputs):
-        result._parents = tuple(inputs)
-        result._backward = backward
-        result._tracked = True
+        _join_graph(result, tuple(inputs), backward)
     return result
 
 
@@ -342,8 +374,8 @@ def dense(x, weight, bias=None):
         out += bias
 
     def backward(g, needs=(True, True, True)):
-        g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
         gx = g @ weight if needs[0] else None
+        g2, x2 = (g, x) if x.ndim == 2 else (g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1]))  # one batch axis
         gw = g2.T @ x2 if needs[1] else None
         gb = np.add.reduce(g2, axis=0) if bias is not None and needs[2] else None  # g2.sum(axis=0)
         return gx, gw, gb
@@ -749,22 +781,49 @@ def logsumexp(x, axis=-1, keepdims=False):
 
 
 @primitive(inputs=2)
-def sparse_softmax_cross_entropy(logits, labels):
-    """Per-row -log softmax(logits)[label] for logits (N, C) and int labels (N,); stable; no gradient to labels."""
+def sparse_softmax_cross_entropy(logits, labels, reduction="none"):
+    """Per-row -log softmax(logits)[label] for logits (N, C) and int labels (N,); stable; no gradient to labels.
+
+    `reduction` 'mean' or 'sum' returns the mean or the sum of the rows instead. A label outside [0, C)
+    raises IndexError, a negative one too (NumPy alone would count it from the end). Up to 32 bits the
+    labels are read as unsigned for that: -1 becomes 4294967295, out of range, and the check costs nothing.
+
+    Speed, and why it is correct: with 'mean' the loss of a training step is one graph node, not two
+    (this op, then `ops.mean`). The numbers are the same bits as that pair's: the forward is
+    reduce_mean's own sum divided by N, and the backward multiplies each row's gradient by g / N, the
+    value reduce_mean's backward would have handed to every row.
+    """
     rows = np.arange(logits.shape[0])
     # Speed: np.maximum.reduce and np.add.reduce are what x.max() and x.sum() call for float arrays,
     # minus a Python wrapper of a few microseconds per call (see reduce_mean). Same bits.
     shifted = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)
     exp = np.exp(shifted)
     total = np.add.reduce(exp, axis=-1)
-    out = np.log(total) - shifted[rows, labels]
+    index = labels
+    if labels.dtype in _UNSIGNED:
+        index = labels.view(_UNSIGNED[labels.dtype])
+    elif labels.dtype.kind == "i" and labels.size and np.minimum.reduce(labels, axis=None) < 0:
+        raise IndexError("sparse_softmax_cross_entropy: a negative label")
+    out = (np.log(total) - shifted[rows, index]).astype(logits.dtype, copy=False)
+    if reduction == "none":
+        def backward(g):
+            grad = exp / total[:, None]  # softmax(logits) ...
+            grad[rows, labels] -= 1      # ... minus the one-hot labels
+            grad *= g[:, None]  # in place: `grad` is a new array of our own, so no one else sees it change
+            return grad, None
+        return out, backward
+    if reduction not in ("mean", "sum"):
+        raise ValueError(_tr("sparse_softmax_cross_entropy: reduction must be 'none', 'mean' or 'sum', got "
+                             "{reduction!r}").format(reduction=reduction))
+    count = len(out) if reduction == "mean" else 1
 
-    def backward(g):
-        grad = exp / total[:, None]  # softmax(logits) ...
-        grad[rows, labels] -= 1      # ... minus the one-hot labels
-        grad *= g[:, None]  # in place: `grad` is a new array of our own, so no one else sees it change
+    def reduced_backward(g):
+        grad = exp / total[:, None]
+        grad[rows, labels] -= 1
+        grad *= g / count  # every row's share of the mean (or the whole g, for a sum)
         return grad, None
-    return out.astype(logits.dtype, copy=False), backward
+    reduced = np.add.reduce(out, axis=None)
+    return (reduced / out.dtype.type(count) if reduction == "mean" else reduced), reduced_backward
 
 
 @primitive(inputs=1)
