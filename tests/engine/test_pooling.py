@@ -283,3 +283,20 @@ def test_pooling_errors_name_the_argument_and_shapes():
     with pytest.raises(ValueError, match=r"divisor_override must be > 0"):
         nn.AvgPool2d(2, divisor_override=0)
     assert nn.MaxPool2d(2, pad_mode="Same").pad_mode == "SAME"  # case-insensitive, as MindSpore
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(3, 2, 1), (2, 2, 0), (3, 1, 1)])
+def test_return_indices_point_where_the_gradient_goes_ties_and_nan_included(kernel, stride, padding):
+    """Each window's gradient goes to the pixel its index names: the first tap on ties, the first NaN."""
+    rng = np.random.default_rng(kernel * 10 + stride)
+    x = rng.normal(size=(2, 3, 7, 7)).astype(np.float32)
+    x[0, 0, :3, :3] = 0.0  # ties
+    x[1, 2, 2, 3] = x[1, 2, 3, 3] = np.nan  # two NaNs, in windows of their own and shared ones
+    weights = rng.normal(size=ops.max_pool2d(Tensor(x), kernel, stride, padding).shape).astype(np.float32)
+    _, indices = ops.max_pool2d(Tensor(x), kernel, stride, padding, return_indices=True)
+    gradient = ms.grad(lambda t: (ops.max_pool2d(t, kernel, stride, padding) * Tensor(weights)).sum())(Tensor(x))
+    expected = np.zeros((2, 3, 49), np.float32)
+    for n, c in np.ndindex(2, 3):
+        np.add.at(expected[n, c], indices.asnumpy()[n, c].ravel(), weights[n, c].ravel())
+    np.testing.assert_allclose(gradient.asnumpy().reshape(2, 3, 49), expected, rtol=1e-6, atol=1e-6)
+    assert (indices.asnumpy() >= 0).all()

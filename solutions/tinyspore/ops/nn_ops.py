@@ -325,26 +325,13 @@ def max_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)
     # tap holds it. A later tap takes over only when strictly greater, so on ties the first one keeps it,
     # and the last tap to take over is the largest index: winner = max over taps of (tap index if it took over).
     out = workspace.empty((*x.shape[:2], ho, wo), x.dtype)
-    index_type = np.uint8 if len(taps) < 256 else np.int32
-    winner = np.zeros(out.shape, index_type)
+    winner = np.zeros(out.shape, np.uint8 if len(taps) < 256 else np.int32)
 
     def forward_images(start, stop):  # images start..stop-1 (threads.over_batch may split the batch)
-        part, best = xp[start:stop], out[start:stop]
-        took_over = np.empty(best.shape, bool)
-        candidate = np.empty(best.shape, index_type)
-        np.copyto(best, part[taps[0]])
-        for i, tap in enumerate(taps[1:], 1):
-            np.greater(part[tap], best, out=took_over)
-            np.maximum(best, part[tap], out=best)
-            np.multiply(took_over, index_type(i), out=candidate)
-            np.maximum(winner[start:stop], candidate, out=winner[start:stop])
+        _running_max(xp[start:stop], taps, out[start:stop], winner[start:stop])
 
     threads.over_batch(x.shape[0], xp.size + 3 * out.size, forward_images)
-    if x.dtype.kind == "f":
-        nan = np.isnan(out)  # NaN compares false with everything: point those windows at their first NaN
-        if nan.any():
-            for i in range(len(taps) - 1, -1, -1):
-                winner[nan & np.isnan(xp[taps[i]])] = i
+    _first_nan_wins(xp, taps, out, winner)
     # Windows that do not overlap send gradients to distinct pixels: write instead of accumulate, and
     # when they also tile the padded input exactly, every pixel is written once: no zero-filling.
     disjoint = all(s >= (k - 1) * d + 1 for s, k, d in zip(stride, kernel, dilation))
@@ -368,6 +355,34 @@ def max_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)
         return (_unpad(gxp, pads),)
 
     return out, backward
+
+
+def _running_max(part: np.ndarray, taps: list, best: np.ndarray, winner: np.ndarray) -> None:
+    """The maximum of each window of `part` into `best`, and which kernel tap holds it into `winner` (zeros).
+
+    One pass per kernel tap (never per pixel): the running maximum of all windows at once. A later tap takes
+    over only when strictly greater, so on ties the first one keeps it, and the last tap to take over is the
+    largest index: winner = max over taps of (tap index if it took over).
+    """
+    took_over = np.empty(best.shape, bool)
+    candidate = np.empty(best.shape, winner.dtype)
+    np.copyto(best, part[taps[0]])
+    for i, tap in enumerate(taps[1:], 1):
+        np.greater(part[tap], best, out=took_over)
+        np.maximum(best, part[tap], out=best)
+        np.multiply(took_over, winner.dtype.type(i), out=candidate)
+        np.maximum(winner, candidate, out=winner)
+
+
+def _first_nan_wins(xp: np.ndarray, taps: list, best: np.ndarray, winner: np.ndarray) -> None:
+    """A NaN is the maximum of its window (np.maximum says so), but compares false with everything, so
+    `_running_max` never lets it take over: point those windows at their first NaN."""
+    if best.dtype.kind != "f":
+        return
+    nan = np.isnan(best)
+    if nan.any():
+        for i in range(len(taps) - 1, -1, -1):
+            winner[nan & np.isnan(xp[taps[i]])] = i
 
 
 def _cover(pads: Pads, hw: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
@@ -454,20 +469,24 @@ def pool2d(op: str, primitive_fn: Any, x: Any, kernel: tuple[int, int], stride: 
 
 def max_pool_indices(x: np.ndarray, out: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
                      pads: Pads, dilation: tuple[int, int]) -> np.ndarray:
-    """Where each window's maximum `out` sits in x (N, C, H, W): its index in the flattened (H, W)
-    plane, int64, the first tap on ties (MindSpore's return_indices). Not differentiable."""
+    """Where the maximum of each window of x (N, C, H, W) sits: its index in the flattened (H, W) plane,
+    int64 (MindSpore's return_indices). `out` is the pooled output, for its shape. Not differentiable.
+
+    The winner is chosen exactly as `max_pool` chooses the pixel that gets the gradient: the first tap
+    (row-major in the window) on ties, and the first NaN in a window that holds one.
+    """
     h, w = x.shape[2:]
     ho, wo = out.shape[2:]
     pads = _cover(pads, (h, w), kernel, stride, dilation, (ho, wo))
     xp = _pad(x, pads, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
-    index = np.full(out.shape, -1, dtype=np.int64)
-    for p in range(kernel[0]):
-        rows = np.arange(ho) * stride[0] - pads[0] + p * dilation[0]
-        for q in range(kernel[1]):
-            cols = np.arange(wo) * stride[1] - pads[2] + q * dilation[1]
-            hit = (xp[_tap(xp, p, q, stride, dilation, (ho, wo))] == out) & (index < 0)
-            np.copyto(index, rows[:, None] * w + cols, where=hit)
-    return index
+    taps = [_tap(xp, p, q, stride, dilation, (ho, wo)) for p in range(kernel[0]) for q in range(kernel[1])]
+    best, winner = np.empty(out.shape, x.dtype), np.zeros(out.shape, np.int64)
+    _running_max(xp, taps, best, winner)
+    _first_nan_wins(xp, taps, best, winner)
+    p, q = np.divmod(winner, kernel[1])  # the tap's row and column in the kernel
+    rows = np.arange(ho)[:, None] * stride[0] - pads[0] + p * dilation[0]
+    cols = np.arange(wo)[None, :] * stride[1] - pads[2] + q * dilation[1]
+    return rows * w + cols
 
 
 def with_indices(x: Any, out: Tensor, kernel: tuple[int, int], stride: tuple[int, int], pads: Pads,
