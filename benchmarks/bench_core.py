@@ -153,9 +153,11 @@ def main() -> None:
     print("MLP 64-256-256-10, batch 128, one SGD training step (median of repeated runs)")
     # NumPy and tinyspore take turns; PyTorch runs after them, on its own, because its OpenMP threads
     # keep spinning after each op and would slow NumPy's BLAS threads down if interleaved.
-    medians = best_of({"hand-written NumPy": numpy_mlp_step(), "tinyspore": tinyspore_mlp_step()}, repeats=300)
+    # 1000 turns each (about 1.5 s): on this shared 2-core machine the wall clock of 2-thread BLAS drifts
+    # between regimes over seconds, and a median of fewer turns moved the ratio by several percent.
+    medians = best_of({"hand-written NumPy": numpy_mlp_step(), "tinyspore": tinyspore_mlp_step()}, repeats=1000)
     if has_torch:
-        medians.update(best_of({"PyTorch eager (CPU)": torch_mlp_step()}, repeats=300))
+        medians.update(best_of({"PyTorch eager (CPU)": torch_mlp_step()}, repeats=1000))
     report(medians, baseline="hand-written NumPy", unit="ms", target=("tinyspore", 1.10))
     # On a shared machine the wall clock of 2-thread BLAS swings with the neighbours' load; CPU time
     # with one thread each is steadier and shows the same overhead.

@@ -151,7 +151,7 @@ def test_no_engine_function_swallows_keywords():
         ("cell.py", "construct"),            # the user's construct receives them
         ("cell.py", "__call__"),             # passed on to construct
         ("primitives.py", "op"),             # passed on to the forward, whose signature checks them
-        ("primitives.py", "unary_op"), ("primitives.py", "binary_op"),  # the same, for 1 and 2 inputs
+        ("primitives.py", "unary_op"), ("primitives.py", "binary_op"), ("primitives.py", "ternary_op"),  # the same
         ("callback.py", "__init__"),         # LambdaCallback checks hook names; ProgressBar passes them to tqdm
         ("metrics.py", "get_metric_fn"),     # passed to the metric's class
         ("context.py", "run"),               # jit's wrapper: passed on to the user's function

@@ -104,10 +104,10 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
                     _join_graph(result, parents, functools.partial(backward, needs=needs) if uses_needs else backward)
             return result
 
-        # Speed: the same steps as `op` for the calls that are nearly all of them, a one- or two-input op
-        # on Tensors (relu, exp, add, mul, ...), written out without the lists, slices and * calls that
+        # Speed: the same steps as `op` for the calls that are nearly all of them, an op of one, two or three
+        # inputs on Tensors (relu, add, dense, ...), written out without the lists, slices and * calls that
         # `op` needs for any number of inputs of any type. About half a microsecond per call; anything
-        # else (a number, a list, a three-input op) takes `op`.
+        # else (a number, a list, a bias of None) takes `op`.
         def unary_op(x: Any, *attributes: Any, **attrs: Any) -> Tensor:
             if not isinstance(x, Tensor):
                 return op(x, *attributes, **attrs)
@@ -127,7 +127,17 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
                             if uses_needs else backward)
             return result
 
-        fast = {1: unary_op, 2: binary_op}.get(inputs, op)
+        def ternary_op(x: Any, y: Any, z: Any = _LEFT_OUT, *attributes: Any, **attrs: Any) -> Tensor:  # dense
+            if not (isinstance(x, Tensor) and isinstance(y, Tensor) and isinstance(z, Tensor)):
+                return op(x, y, *attributes, **attrs) if z is _LEFT_OUT else op(x, y, z, *attributes, **attrs)
+            out, backward = forward(x._data, y._data, z._data, *attributes, **attrs)
+            result = _wrap(out if type(out) is np.ndarray else np.asarray(out))
+            if autodiff.recording and (x._tracked or y._tracked or z._tracked):
+                _join_graph(result, (x, y, z), functools.partial(backward, needs=(x._tracked, y._tracked, z._tracked))
+                            if uses_needs else backward)
+            return result
+
+        fast = {1: unary_op, 2: binary_op, 3: ternary_op}.get(inputs, op)
         # help(ops.add) and inspect.signature show the forward's own arguments, `add(x, y)`.
         functools.update_wrapper(fast, forward)
         fast.__qualname__ = forward.__name__
@@ -135,6 +145,9 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
         return fast
 
     return decorate
+
+
+_LEFT_OUT = object()  # an optional input not given (the forward's own default applies)
 
 
 def _join_graph(result: Tensor, parents: tuple, backward: Callable) -> None:
