@@ -261,6 +261,33 @@ def test_sparse_softmax_cross_entropy_fused_with_its_reduction_gives_the_same_bi
     assert_gradients_match(lambda z: fused(z, labels), logits.astype(np.float64))
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_fast_path_agrees_with_the_general_one(reduction):
+    """The usual call runs as one fused op; a class weight of ones takes the general path: same loss, same gradient."""
+    logits = np.random.default_rng(1).normal(size=(12, 4)).astype(np.float32)
+    labels = Tensor((np.arange(12) % 4).astype(np.int32))
+    fused = nn.CrossEntropyLoss(reduction=reduction)
+    general = nn.CrossEntropyLoss(weight=Tensor(np.ones(4, np.float32)), reduction=reduction)
+    for loss in (fused, general):
+        value_, grad_ = ms.value_and_grad(lambda z, loss=loss: loss(z, labels).sum())(Tensor(logits))
+        np.testing.assert_allclose(value(value_), np_cross_entropy(logits, labels.asnumpy(), reduction=reduction).sum(),
+                                   rtol=2e-6)
+        if loss is fused:
+            fused_grad = value(grad_)
+    np.testing.assert_allclose(fused_grad, value(grad_), rtol=1e-6, atol=1e-7)
+
+
+def test_cross_entropy_with_an_ignored_label_or_an_ignore_index_among_the_classes():
+    """Labels equal to ignore_index leave the fast path (-100 by default, or a class index like 2)."""
+    with_ignored = np.array([0, 1, -100, 2], np.int32)
+    np.testing.assert_allclose(value(nn.CrossEntropyLoss()(Tensor(LOGITS), Tensor(with_ignored))),
+                               np_cross_entropy(LOGITS, with_ignored), rtol=2e-6)
+    np.testing.assert_allclose(value(nn.CrossEntropyLoss(ignore_index=2)(Tensor(LOGITS), Tensor(LABELS))),
+                               np_cross_entropy(LOGITS, LABELS, ignore_index=2), rtol=2e-6)
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss: label 3 is out of range \[0, 3\)"):
+        nn.CrossEntropyLoss()(Tensor(LOGITS), Tensor(np.array([0, 1, 2, 3], np.int32)))
+
+
 def test_a_subclass_that_changes_get_loss_is_still_called():
     class Halved(nn.SoftmaxCrossEntropyWithLogits):
         def get_loss(self, x, weights=1.0):

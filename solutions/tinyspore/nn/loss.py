@@ -241,6 +241,18 @@ class CrossEntropyLoss(LossBase):
 
     def construct(self, logits: Any, labels: Any) -> Tensor:
         logits, labels = _as_tensor(logits), _as_tensor(labels)
+        z, y = logits._data, labels._data
+        # Speed: the usual call (float logits (N, C), int labels (N,), no class weight, no smoothing) is one
+        # fused op, sparse_softmax_cross_entropy with the reduction, instead of log_softmax, a one-hot product,
+        # a sum and a division. With no label ignored, 'mean' divides by N in both. A label outside [0, C)
+        # makes the fused op raise IndexError; so does one equal to ignore_index when that is outside [0, C)
+        # (as the default -100 is): the general path below then skips it or names it.
+        if (z.ndim == 2 and z.dtype.kind == "f" and y.dtype.kind in "iu" and y.shape == z.shape[:1]
+                and self.weight is None and self.label_smoothing == 0 and not 0 <= self.ignore_index < z.shape[1]):
+            try:
+                return ops.primitives.sparse_softmax_cross_entropy(logits, labels, self.reduction)
+            except IndexError:
+                pass
         _check_logits(self, logits)
         axis = _class_axis(logits)
         log_probs = ops.log_softmax(logits, axis)
