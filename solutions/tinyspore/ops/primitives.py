@@ -29,6 +29,7 @@ _NUMBER = (int, float, bool, np.number, np.bool_)
 # The unsigned type of each signed integer type up to 32 bits, for reading an index array without
 # negative wrap-around. Not for int64: NumPy indexes with int64, so it would read uint64 back as negative.
 _UNSIGNED = {np.dtype(f"int{bits}"): np.dtype(f"uint{bits}") for bits in (8, 16, 32)}
+_LEFT_OUT = object()  # an optional input not given (the forward's own default applies)
 _wrap = Tensor._wrap
 
 
@@ -145,9 +146,6 @@ def primitive(inputs: int = 1, uses_needs: bool = False) -> Callable:
         return fast
 
     return decorate
-
-
-_LEFT_OUT = object()  # an optional input not given (the forward's own default applies)
 
 
 def _join_graph(result: Tensor, parents: tuple, backward: Callable) -> None:
