@@ -268,13 +268,15 @@ def test_cross_entropy_fast_path_agrees_with_the_general_one(reduction):
     labels = Tensor((np.arange(12) % 4).astype(np.int32))
     fused = nn.CrossEntropyLoss(reduction=reduction)
     general = nn.CrossEntropyLoss(weight=Tensor(np.ones(4, np.float32)), reduction=reduction)
-    for loss in (fused, general):
-        value_, grad_ = ms.value_and_grad(lambda z, loss=loss: loss(z, labels).sum())(Tensor(logits))
-        np.testing.assert_allclose(value(value_), np_cross_entropy(logits, labels.asnumpy(), reduction=reduction).sum(),
-                                   rtol=2e-6)
-        if loss is fused:
-            fused_grad = value(grad_)
-    np.testing.assert_allclose(fused_grad, value(grad_), rtol=1e-6, atol=1e-7)
+    expected = np_cross_entropy(logits, labels.asnumpy(), reduction=reduction).sum()
+
+    def value_and_gradient(loss):
+        return ms.value_and_grad(lambda z: loss(z, labels).sum())(Tensor(logits))
+
+    (fused_value, fused_grad), (general_value, general_grad) = value_and_gradient(fused), value_and_gradient(general)
+    np.testing.assert_allclose(value(fused_value), expected, rtol=2e-6)
+    np.testing.assert_allclose(value(general_value), expected, rtol=2e-6)
+    np.testing.assert_allclose(value(fused_grad), value(general_grad), rtol=1e-6, atol=1e-7)
 
 
 def test_cross_entropy_with_an_ignored_label_or_an_ignore_index_among_the_classes():

@@ -94,8 +94,7 @@ class Zygote:
         with self.lock:
             if self.ready and (self.process is None or self.process.poll() is None):
                 return  # attached, or running
-            if self.process is None or self.process.poll() is not None:
-                self._launch()
+            self._launch()  # unless `launch` already started it
             line = self.process.stdout.readline()
             if line.strip() != b"ready":
                 raise RuntimeError("the grading fork server did not start (see the messages above)")

@@ -207,6 +207,12 @@ def _indexed_nll(loss: LossBase, log_probs: Tensor, labels: Tensor, weight: Any,
     return total / np.asarray((w[safe] * valid).sum(), dtype=dtype)
 
 
+def _usual_sparse_call(logits: np.ndarray, labels: np.ndarray) -> bool:
+    """Float logits (N, C) and integer class labels (N,): what the fused sparse_softmax_cross_entropy takes."""
+    return (logits.ndim == 2 and logits.dtype.kind == "f" and labels.dtype.kind in "iu"
+            and labels.shape == logits.shape[:1])
+
+
 def _check_logits(loss: LossBase, logits: Tensor) -> None:
     if logits.ndim == 0:
         raise ValueError(_tr("{loss_type}: logits must have a class axis, got a scalar").format(
@@ -247,8 +253,8 @@ class CrossEntropyLoss(LossBase):
         # a sum and a division. With no label ignored, 'mean' divides by N in both. A label outside [0, C)
         # makes the fused op raise IndexError; so does one equal to ignore_index when that is outside [0, C)
         # (as the default -100 is): the general path below then skips it or names it.
-        if (z.ndim == 2 and z.dtype.kind == "f" and y.dtype.kind in "iu" and y.shape == z.shape[:1]
-                and self.weight is None and self.label_smoothing == 0 and not 0 <= self.ignore_index < z.shape[1]):
+        if (_usual_sparse_call(z, y) and self.weight is None and self.label_smoothing == 0
+                and not 0 <= self.ignore_index < z.shape[1]):
             try:
                 return ops.primitives.sparse_softmax_cross_entropy(logits, labels, self.reduction)
             except IndexError:
@@ -316,7 +322,7 @@ class SoftmaxCrossEntropyWithLogits(LossBase):
         # Speed: the usual call (sparse, float logits (N, C), int labels (N,)) is recognised by one test on
         # the arrays, and runs as one fused op; anything else goes on to the checks below, which name what is
         # wrong. A label outside [0, C) makes the fused op raise IndexError, turned here into our message.
-        if self.sparse and z.ndim == 2 and z.dtype.kind == "f" and y.dtype.kind in "iu" and y.shape == z.shape[:1]:
+        if self.sparse and _usual_sparse_call(z, y):
             fused = type(self).get_loss is LossBase.get_loss  # the reduction too, unless a subclass changed it
             try:
                 loss = ops.primitives.sparse_softmax_cross_entropy(logits, labels, self.reduction if fused else "none")

@@ -317,13 +317,7 @@ def max_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)
     h, w = x.shape[2:]
     ho = output_size(h, kernel[0], stride[0], dilation[0], pads[0], pads[1], ceil_mode)
     wo = output_size(w, kernel[1], stride[1], dilation[1], pads[2], pads[3], ceil_mode)
-    pads = _cover(pads, (h, w), kernel, stride, dilation, (ho, wo))
-    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    xp = _pad(x, pads, lowest)
-    taps = [_tap(xp, p, q, stride, dilation, (ho, wo)) for p in range(kernel[0]) for q in range(kernel[1])]
-    # One pass per kernel tap (never per pixel): the running maximum of all windows at once, and which
-    # tap holds it. A later tap takes over only when strictly greater, so on ties the first one keeps it,
-    # and the last tap to take over is the largest index: winner = max over taps of (tap index if it took over).
+    pads, xp, taps = _max_pool_taps(x, pads, kernel, stride, dilation, (ho, wo))
     out = workspace.empty((*x.shape[:2], ho, wo), x.dtype)
     winner = np.zeros(out.shape, np.uint8 if len(taps) < 256 else np.int32)
 
@@ -355,6 +349,15 @@ def max_pool(x, kernel=(1, 1), stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)
         return (_unpad(gxp, pads),)
 
     return out, backward
+
+
+def _max_pool_taps(x: np.ndarray, pads: Pads, kernel: tuple[int, int], stride: tuple[int, int],
+                   dilation: tuple[int, int], out_hw: tuple[int, int]) -> tuple[Pads, np.ndarray, list]:
+    """(pads grown to cover every window, x padded with its lowest value so that padding never wins, the
+    index of each kernel tap for all windows at once, row-major in the window)."""
+    pads = _cover(pads, x.shape[2:], kernel, stride, dilation, out_hw)
+    xp = _pad(x, pads, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
+    return pads, xp, [_tap(xp, p, q, stride, dilation, out_hw) for p in range(kernel[0]) for q in range(kernel[1])]
 
 
 def _running_max(part: np.ndarray, taps: list, best: np.ndarray, winner: np.ndarray) -> None:
@@ -475,11 +478,9 @@ def max_pool_indices(x: np.ndarray, out: np.ndarray, kernel: tuple[int, int], st
     The winner is chosen exactly as `max_pool` chooses the pixel that gets the gradient: the first tap
     (row-major in the window) on ties, and the first NaN in a window that holds one.
     """
-    h, w = x.shape[2:]
+    w = x.shape[3]
     ho, wo = out.shape[2:]
-    pads = _cover(pads, (h, w), kernel, stride, dilation, (ho, wo))
-    xp = _pad(x, pads, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)
-    taps = [_tap(xp, p, q, stride, dilation, (ho, wo)) for p in range(kernel[0]) for q in range(kernel[1])]
+    pads, xp, taps = _max_pool_taps(x, pads, kernel, stride, dilation, (ho, wo))
     best, winner = np.empty(out.shape, x.dtype), np.zeros(out.shape, np.int64)
     _running_max(xp, taps, best, winner)
     _first_nan_wins(xp, taps, best, winner)

@@ -816,25 +816,23 @@ def sparse_softmax_cross_entropy(logits, labels, reduction="none"):
     elif labels.dtype.kind == "i" and labels.size and np.minimum.reduce(labels, axis=None) < 0:
         raise IndexError("sparse_softmax_cross_entropy: a negative label")
     out = (np.log(total) - shifted[rows, index]).astype(logits.dtype, copy=False)
-    if reduction == "none":
-        def backward(g):
-            grad = exp / total[:, None]  # softmax(logits) ...
-            grad[rows, labels] -= 1      # ... minus the one-hot labels
-            grad *= g[:, None]  # in place: `grad` is a new array of our own, so no one else sees it change
-            return grad, None
-        return out, backward
-    if reduction not in ("mean", "sum"):
+    if reduction not in ("none", "mean", "sum"):
         raise ValueError(_tr("sparse_softmax_cross_entropy: reduction must be 'none', 'mean' or 'sum', got "
                              "{reduction!r}").format(reduction=reduction))
     count = len(out) if reduction == "mean" else 1
 
-    def reduced_backward(g):
-        grad = exp / total[:, None]
-        grad[rows, labels] -= 1
-        grad *= g / count  # every row's share of the mean (or the whole g, for a sum)
+    def backward(g):
+        grad = exp / total[:, None]  # softmax(logits) ...
+        grad[rows, labels] -= 1      # ... minus the one-hot labels
+        # times each row's g: its own, or its share of the mean (or the whole g, for a sum). In place:
+        # `grad` is a new array of our own, so no one else sees it change.
+        grad *= g[:, None] if reduction == "none" else g / count
         return grad, None
+
+    if reduction == "none":
+        return out, backward
     reduced = np.add.reduce(out, axis=None)
-    return (reduced / out.dtype.type(count) if reduction == "mean" else reduced), reduced_backward
+    return (reduced / out.dtype.type(count) if reduction == "mean" else reduced), backward
 
 
 @primitive(inputs=1)
